@@ -1,0 +1,7 @@
+"""Entry point of `python -m gradfail`."""
+
+import sys
+
+from gradfail.cli import main
+
+sys.exit(main())

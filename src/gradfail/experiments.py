@@ -1,0 +1,53 @@
+"""The registry behind `python -m gradfail`: every experiment's name, settings, run function and summary."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from gradfail.parity.experiment import final_accuracy, run_parity
+from gradfail.parity.settings import ParitySettings
+from gradfail.results import Results
+from gradfail.validation import require_choice
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One experiment of the paper as the command line sees it."""
+
+    name: str
+    description: str
+    settings_class: type
+    run: Callable[..., Results]
+    summarise: Callable[[Results], list[str]]
+
+
+def summarise_parity(results: Results) -> list[str]:
+    """One line per run: d, replicate, |S| and final accuracy (mean of the last five evaluations)."""
+    finals = final_accuracy(results)
+    lines = ["    d  replicate  |S|  final accuracy"]
+    for run, d in enumerate(results["dims"]):
+        size = int(results["supports"][run].sum())
+        lines.append(f"{d:5d}  {results['replicates'][run]:9d}  {size:3d}  {finals[run]:14.3f}")
+    return lines
+
+
+EXPERIMENTS: dict[str, Experiment] = {
+    experiment.name: experiment
+    for experiment in (
+        Experiment(
+            "parity", "§2.1 Figure 1: learning random parities with SGD", ParitySettings, run_parity, summarise_parity
+        ),
+    )
+}
+
+
+def get_experiment(name: str) -> Experiment:
+    """The registered experiment called `name` (ValueError listing the known names otherwise)."""
+    return EXPERIMENTS[require_choice("experiment", name, EXPERIMENTS)]
+
+
+def describe(settings: Any) -> str:
+    """A one-line `key=value` description of a settings dataclass."""
+    return ", ".join(f"{k}={v}" for k, v in vars(settings).items())

@@ -1,0 +1,112 @@
+"""Figure 1 (paper §2.1): test accuracy against SGD iterations for random parities in several dimensions.
+
+The runs of one dimension (its replicates) train as one stacked model, all dimensions under one optimiser.
+Each run draws its parity, initial weights and data from generators of its own, so a run's numbers do not
+depend on which other runs share the batch.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import torch
+
+from gradfail.devices import resolve_device
+from gradfail.losses import accuracy, hinge_loss
+from gradfail.parity.data import parity_labels, random_signs, random_support
+from gradfail.parity.network import StackedTwoLayerReLU, paper_network
+from gradfail.parity.settings import ParitySettings
+from gradfail.results import Results, provenance, settings_dict
+from gradfail.scale import scale_of
+from gradfail.seeding import derived_seed, generator
+from gradfail.training import train_online
+
+EXPERIMENT = "parity"
+SUPPORT_STREAM, INIT_STREAM, TRAIN_STREAM, TEST_STREAM = range(4)
+
+
+def stacked_inputs(generators: Sequence[torch.Generator], shape: tuple[int, ...]) -> torch.Tensor:
+    """±1 inputs of shape (M, *shape), slice m drawn from generators[m]."""
+    return torch.stack([random_signs(shape, g) for g in generators])
+
+
+class ParityGroup:
+    """The replicates of one dimension: their parities, their stacked networks and their data streams."""
+
+    def __init__(self, dim: int, settings: ParitySettings, seed: int, device: torch.device) -> None:
+        runs = range(settings.replicates)
+        self.dim = dim
+        self.supports = torch.stack(
+            [random_support(dim, generator(derived_seed(seed, dim, r, SUPPORT_STREAM))) for r in runs]
+        ).to(device)
+        self.model = StackedTwoLayerReLU(
+            [
+                paper_network(dim, settings.width_factor * dim, generator(derived_seed(seed, dim, r, INIT_STREAM)))
+                for r in runs
+            ]
+        ).to(device)
+        self.train_generators = [generator(derived_seed(seed, dim, r, TRAIN_STREAM), device) for r in runs]
+        self.test_generators = [generator(derived_seed(seed, dim, r, TEST_STREAM), device) for r in runs]
+        self.batches = self._training_batches(settings.batch_size, block=settings.eval_every)
+        self.eval_samples = settings.eval_samples
+
+    def _training_batches(self, batch_size: int, block: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Fresh (inputs (M, B, d), labels (M, B)) for every step, drawn `block` steps at a time."""
+        while True:
+            inputs = stacked_inputs(self.train_generators, (block, batch_size, self.dim)).transpose(0, 1)
+            labels = parity_labels(inputs, self.supports.unsqueeze(1))
+            yield from zip(inputs, labels, strict=True)
+
+    def training_loss(self) -> torch.Tensor:
+        """Sum over replicates of the hinge loss on a fresh batch (§2.1)."""
+        inputs, labels = next(self.batches)
+        return hinge_loss(self.model(inputs), labels).sum()
+
+    def test_accuracy(self) -> torch.Tensor:
+        """Each replicate's accuracy on `eval_samples` fresh inputs."""
+        inputs = stacked_inputs(self.test_generators, (self.eval_samples, self.dim))
+        return accuracy(self.model(inputs), parity_labels(inputs, self.supports.unsqueeze(1)))
+
+
+def run_parity(settings: ParitySettings, *, seed: int = 0, device: str | torch.device = "auto") -> Results:
+    """Train every (d, replicate) run of `settings` and return its accuracy curves with provenance."""
+    start = time.perf_counter()
+    device = resolve_device(device)
+    groups = [ParityGroup(d, settings, seed, device) for d in settings.dims]
+    log = train_online(
+        lambda: sum(group.training_loss() for group in groups),
+        torch.optim.SGD([p for group in groups for p in group.model.parameters()], lr=settings.learning_rate),
+        lambda: torch.cat([group.test_accuracy() for group in groups]),
+        iterations=settings.iterations,
+        eval_every=settings.eval_every,
+        description="parity",
+    )
+    width = max(settings.dims)
+    arrays = {
+        "steps": log.steps,
+        "accuracy": log.values,
+        "dims": np.repeat(settings.dims, settings.replicates),
+        "replicates": np.tile(np.arange(settings.replicates), len(settings.dims)),
+        "supports": np.concatenate(
+            [torch.nn.functional.pad(g.supports, (0, width - g.dim)).cpu().numpy() for g in groups]
+        ),
+    }
+    wall_time = time.perf_counter() - start
+    return Results(
+        EXPERIMENT,
+        settings_dict(settings),
+        arrays,
+        provenance(scale=scale_of(settings), seed=seed, device=str(device), wall_time_s=wall_time),
+    )
+
+
+def final_accuracy(results: Results, last: int = 5) -> np.ndarray:
+    """Each run's mean test accuracy over its last `last` evaluations (a single one, on 500 samples, is noisy)."""
+    evaluations = len(results["steps"])
+    if isinstance(last, bool) or not isinstance(last, int) or not 1 <= last <= evaluations:
+        raise ValueError(
+            f"last must be an integer between 1 and the number of evaluations ({evaluations}), got {last!r}"
+        )
+    return results["accuracy"][-last:].mean(axis=0)

@@ -1,0 +1,108 @@
+"""Results of one experiment run: named arrays plus the provenance needed to trust them, saved as one .npz."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import platform
+import subprocess
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+META_KEY = "__meta__"
+RESULTS_DIR = Path(__file__).resolve().parents[2] / "results"  # the repository's committed results
+_PACKAGES = ("gradfail", "torch", "numpy")
+
+
+@dataclass
+class Results:
+    """Arrays of one run of `experiment`, with its settings and provenance (seed, versions, device, time, commit)."""
+
+    experiment: str
+    settings: dict[str, Any]
+    arrays: dict[str, np.ndarray]
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.arrays[name]
+
+    def save(self, path: str | Path) -> Path:
+        """Write everything to one `.npz` (metadata as a JSON string); return the path written."""
+        path = Path(path)
+        if path.suffix != ".npz":
+            raise ValueError(f"path must end in .npz, got {str(path)!r}")
+        if META_KEY in self.arrays:
+            raise ValueError(f"arrays must not use the reserved name {META_KEY!r}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        meta = {"experiment": self.experiment, "settings": self.settings, "provenance": self.provenance}
+        np.savez_compressed(path, **self.arrays, **{META_KEY: np.array(json.dumps(meta))})
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Results:
+        """Read a file written by `save` (no pickle involved)."""
+        with np.load(Path(path), allow_pickle=False) as data:
+            meta = json.loads(str(data[META_KEY]))
+            arrays = {name: data[name] for name in data.files if name != META_KEY}
+        return cls(meta["experiment"], meta["settings"], arrays, meta["provenance"])
+
+
+def settings_dict(settings: object) -> dict[str, Any]:
+    """A frozen settings dataclass as a JSON-ready dict (tuples become lists)."""
+    return json.loads(json.dumps(dataclasses.asdict(settings)))  # type: ignore[call-overload]
+
+
+def provenance(*, scale: str, seed: int, device: str, wall_time_s: float) -> dict[str, Any]:
+    """Where a result came from: scale, seed, device, wall time, package versions, git commit, date."""
+    return {
+        "scale": scale,
+        "seed": seed,
+        "device": device,
+        "wall_time_s": round(wall_time_s, 3),
+        "versions": {"python": platform.python_version(), **{p: _version(p) for p in _PACKAGES}},
+        "machine": platform.machine(),
+        **git_state(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def git_state() -> dict[str, Any]:
+    """The commit of this checkout and whether tracked files differ from it (both None outside git)."""
+    commit, status = _git("rev-parse", "HEAD"), _git("status", "--porcelain", "--untracked-files=no")
+    return {"git_commit": commit, "git_dirty": None if status is None else status != ""}
+
+
+def _git(*args: str) -> str | None:
+    try:
+        out = subprocess.run(["git", *args], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def committed_results(experiment: str, scale: str = "paper") -> Results | None:
+    """The results file `results/{experiment}-{scale}.npz` committed with the repository, or None if absent."""
+    path = RESULTS_DIR / f"{experiment}-{scale}.npz"
+    return Results.load(path) if path.exists() else None
+
+
+def provenance_label(results: Results) -> str:
+    """A short line saying where a result came from, for a figure's legend or caption."""
+    p = results.provenance
+    commit = (p.get("git_commit") or "unknown")[:7] + (" (modified)" if p.get("git_dirty") else "")
+    return (
+        f"{p['scale']} scale, seed {p['seed']}, {p['device']}, {p['wall_time_s']:.0f} s, "
+        f"torch {p['versions']['torch']}, commit {commit}, {p['created'][:10]}"
+    )
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None

@@ -1,0 +1,82 @@
+"""The one online-training loop every experiment uses: a fresh batch each step, an evaluation every N steps."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from gradfail.validation import require_int
+
+PROGRESS_ENV_VAR = "GRADFAIL_PROGRESS"
+
+
+@dataclass(frozen=True)
+class EvalLog:
+    """Evaluations of one training run: `values[i]` was measured after `steps[i]` optimiser steps."""
+
+    steps: np.ndarray
+    values: np.ndarray
+
+
+def progress_enabled() -> bool:
+    """Show progress bars in a terminal or an interactive Jupyter session, not in CI or a book build.
+
+    `GRADFAIL_PROGRESS=1` / `0` forces them on / off.
+    """
+    forced = os.environ.get(PROGRESS_ENV_VAR)
+    if forced is not None:
+        return forced not in ("", "0", "false", "no")
+    if os.environ.get("CI"):
+        return False
+    # A Jupyter server sets JPY_SESSION_NAME for kernels a person opened; nbclient (book build, nbval) does not.
+    return sys.stderr.isatty() or "JPY_SESSION_NAME" in os.environ
+
+
+def evaluation_steps(iterations: int, eval_every: int) -> np.ndarray:
+    """The steps at which the loop evaluates: 0, eval_every, 2·eval_every, ... and always the last step."""
+    require_int("iterations", iterations, minimum=1)
+    require_int("eval_every", eval_every, minimum=1)
+    return np.unique(np.append(np.arange(0, iterations + 1, eval_every), iterations))
+
+
+def train_online(
+    step_loss: Callable[[], torch.Tensor],
+    optimizer: torch.optim.Optimizer,
+    evaluate: Callable[[], torch.Tensor | float],
+    *,
+    iterations: int,
+    eval_every: int,
+    description: str = "training",
+) -> EvalLog:
+    """Minimise `step_loss` (which draws a fresh batch on every call) for `iterations` steps of `optimizer`.
+
+    `evaluate` runs without gradients at `evaluation_steps(iterations, eval_every)`; its results are kept
+    on the device and copied to the host once, at the end.
+    """
+    steps = evaluation_steps(iterations, eval_every)
+    values: list[torch.Tensor] = []
+
+    def record() -> None:
+        with torch.no_grad():
+            values.append(torch.as_tensor(evaluate()).detach())
+
+    record()
+    next_eval = 1
+    with tqdm(total=iterations, desc=description, disable=not progress_enabled(), leave=False) as bar:
+        for step in range(1, iterations + 1):
+            optimizer.zero_grad(set_to_none=True)
+            step_loss().backward()
+            optimizer.step()
+            if step == steps[next_eval]:
+                record()
+                next_eval += 1
+                if not bar.disable:
+                    bar.set_postfix(eval=f"{values[-1].float().mean().item():.3f}")
+            bar.update()
+    return EvalLog(steps=steps, values=torch.stack([v.cpu() for v in values]).numpy())
