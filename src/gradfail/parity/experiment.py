@@ -110,3 +110,18 @@ def final_accuracy(results: Results, last: int = 5) -> np.ndarray:
             f"last must be an integer between 1 and the number of evaluations ({evaluations}), got {last!r}"
         )
     return results["accuracy"][-last:].mean(axis=0)
+
+
+def first_step_reaching(results: Results, threshold: float, window: int = 5) -> np.ndarray:
+    """Per run, the first evaluation step at which the mean of `window` consecutive evaluations reaches
+    `threshold` (the step of the window's last evaluation); NaN for runs that never do."""
+    if not 0 < threshold <= 1:
+        raise ValueError(f"threshold must be an accuracy in (0, 1], got {threshold!r}")
+    evaluations = len(results["steps"])
+    if isinstance(window, bool) or not isinstance(window, int) or not 1 <= window <= evaluations:
+        raise ValueError(f"window must be an integer between 1 and {evaluations}, got {window!r}")
+    kernel = np.ones(window) / window
+    smoothed = np.stack([np.convolve(curve, kernel, mode="valid") for curve in results["accuracy"].T])
+    reached = smoothed >= threshold
+    steps = results["steps"][window - 1 :]
+    return np.where(reached.any(axis=1), steps[reached.argmax(axis=1)], np.nan)
