@@ -25,7 +25,7 @@ class Experiment:
 
 def summarise_parity(results: Results) -> list[str]:
     """One line per run: d, replicate, |S| and final accuracy (mean of the last five evaluations)."""
-    finals = final_accuracy(results)
+    finals = final_accuracy(results, last=min(5, len(results["steps"])))
     lines = ["    d  replicate  |S|  final accuracy"]
     for run, d in enumerate(results["dims"]):
         size = int(results["supports"][run].sum())

@@ -26,7 +26,7 @@ def plot_parity_accuracy(ax: Axes, results: Results, *, label_prefix: str = "", 
             )
     ax.axhline(0.5, color="0.4", linestyle=":", linewidth=1)
     ax.set(xlabel="training iterations", ylabel="test accuracy", ylim=(0.35, 1.03))
-    ax.legend(loc="lower right")
+    ax.legend(loc="center right")
     return ax
 
 

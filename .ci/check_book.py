@@ -1,0 +1,60 @@
+"""Check the built HTML book as a reader would get it: every chapter page exists and shows its figures,
+theorem boxes, exercises (with folded solutions) and citations, and no directive leaked through as text.
+
+Run after `jupyter-book build .`: python .ci/check_book.py
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+
+
+def chapters() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [toc["root"]] + [entry["file"] for entry in toc.get("chapters", [])]
+
+
+def problems_of(chapter: str) -> list[str]:
+    source = (ROOT / f"{chapter}.md").read_text()
+    page = HTML / f"{chapter}.html"
+    if not page.exists():
+        return [f"{page} was not built"]
+    html = page.read_text()
+    problems = []
+    for name in re.findall(r"^\s+name: (fig-[\w-]+)$", source, flags=re.M):
+        figure = re.search(rf'<figure[^>]*id="{name}".*?</figure>', html, flags=re.S)
+        if not figure or not re.search(r'<img[^>]+src="[^"]*_images/[^"]+\.png"', figure.group(0)):
+            problems.append(f"figure {name} has no image")
+    for label in re.findall(r"```\{prf:\w+\}.*\n:label: ([\w-]+)", source):
+        if not re.search(rf'<div class="proof [^"]*"[^>]*id="{label}"', html):
+            problems.append(f"theorem box {label} is missing")
+    exercises = re.findall(r"```\{exercise\}\n:label: ([\w-]+)", source)
+    for label in exercises:
+        if f'id="{label}"' not in html:
+            problems.append(f"exercise {label} is missing")
+    if len(re.findall(r'<div class="solution dropdown', html)) != len(exercises):
+        problems.append("not every exercise has a folded solution")
+    if "{cite}" in source and 'class="bibtex-citation"' not in html:
+        problems.append("citations did not resolve")
+    for leaked in ("```{", "{glue:", "{cite}", "{prf:ref}", "Traceback (most recent call last)"):
+        if leaked in html:
+            problems.append(f"the page shows {leaked!r} as text")
+    return problems
+
+
+def main() -> int:
+    problems = {chapter: problems_of(chapter) for chapter in chapters()}
+    for chapter, found in problems.items():
+        print(f"{chapter}: {'ok' if not found else '; '.join(found)}")
+    return 1 if any(problems.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

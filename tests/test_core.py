@@ -1,0 +1,154 @@
+"""Unit tests of the core helpers: validation, scales, devices, seeds, losses, gradients, results, training."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from gradfail.devices import resolve_device
+from gradfail.gradients import per_example_gradients
+from gradfail.losses import accuracy, hinge_loss
+from gradfail.parity.settings import ParitySettings
+from gradfail.results import Results, committed_results, provenance, provenance_label
+from gradfail.scale import active_scale, scale_of, settings_for
+from gradfail.seeding import derived_seed, generator
+from gradfail.training import evaluation_steps, progress_enabled, train_online
+from gradfail.validation import require_choice, require_int, require_int_tuple, require_positive_float
+
+
+def test_validation_names_the_argument() -> None:
+    assert require_int("n", 3, minimum=1) == 3
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        require_int("n", 0, minimum=1)
+    with pytest.raises(ValueError, match="n must be an integer"):
+        require_int("n", 2.0)
+    with pytest.raises(ValueError, match="n must be an integer"):
+        require_int("n", True)
+    with pytest.raises(ValueError, match="lr must be a positive finite number"):
+        require_positive_float("lr", -0.1)
+    with pytest.raises(ValueError, match="lr must be a positive finite number"):
+        require_positive_float("lr", float("nan"))
+    with pytest.raises(ValueError, match="mode must be one of 'a', 'b'"):
+        require_choice("mode", "c", ("a", "b"))
+    with pytest.raises(ValueError, match="must not repeat"):
+        require_int_tuple("dims", (3, 3), minimum=1)
+    with pytest.raises(ValueError, match="non-empty tuple"):
+        require_int_tuple("dims", (), minimum=1)
+
+
+def test_scale_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GRADFAIL_SCALE", raising=False)
+    assert active_scale() == "quick"
+    assert settings_for(ParitySettings) == ParitySettings.quick()
+    monkeypatch.setenv("GRADFAIL_SCALE", "paper")
+    assert settings_for(ParitySettings) == ParitySettings.paper()
+    assert settings_for(ParitySettings, "quick") == ParitySettings.quick()
+    monkeypatch.setenv("GRADFAIL_SCALE", "huge")
+    with pytest.raises(ValueError, match="GRADFAIL_SCALE must be one of 'quick', 'paper'"):
+        active_scale()
+    with pytest.raises(ValueError, match="scale must be one of"):
+        settings_for(ParitySettings, "medium")
+
+
+def test_scale_of_labels_settings() -> None:
+    assert scale_of(ParitySettings.paper()) == "paper"
+    assert scale_of(ParitySettings.quick()) == "quick"
+    assert scale_of(ParitySettings(iterations=7, eval_every=7)) == "custom"
+
+
+def test_resolve_device() -> None:
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device("auto").type in ("cpu", "cuda")
+    with pytest.raises(ValueError, match="device must be one of 'auto', 'cpu', 'cuda'"):
+        resolve_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA GPU"):
+            resolve_device("cuda")
+
+
+def test_derived_seeds_are_reproducible_and_distinct() -> None:
+    assert derived_seed(0, 5, 1) == derived_seed(0, 5, 1)
+    seeds = {derived_seed(0, d, r) for d in range(10) for r in range(10)}
+    assert len(seeds) == 100 and all(0 <= s < 2**63 for s in seeds)
+    with pytest.raises(ValueError, match="non-negative integers"):
+        derived_seed(-1)
+    a, b = generator(3), generator(3)
+    assert torch.equal(torch.rand(5, generator=a), torch.rand(5, generator=b))
+
+
+def test_hinge_loss_and_accuracy() -> None:
+    scores = torch.tensor([[2.0, 0.5, -1.0, 0.0]])
+    labels = torch.tensor([[1.0, 1.0, 1.0, -1.0]])
+    assert torch.allclose(hinge_loss(scores, labels), torch.tensor([(0 + 0.5 + 2 + 1) / 4]))
+    assert torch.allclose(accuracy(scores, labels), torch.tensor([0.5]))  # a zero score counts as wrong
+
+
+def test_per_example_gradients_match_a_loop() -> None:
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1))
+    inputs = torch.randn(5, 3)
+    batched = per_example_gradients(model, inputs)
+    for i in range(5):
+        model.zero_grad()
+        model(inputs[i : i + 1]).sum().backward()
+        looped = torch.cat([p.grad.reshape(-1) for p in model.parameters()])
+        assert torch.allclose(batched[i], looped, atol=1e-6)
+
+
+def test_results_round_trip(tmp_path) -> None:
+    arrays = {"steps": np.arange(3), "accuracy": np.ones((3, 2), np.float32)}
+    meta = provenance(scale="quick", seed=4, device="cpu", wall_time_s=1.25)
+    results = Results("parity", {"dims": [5, 10]}, arrays, meta)
+    loaded = Results.load(results.save(tmp_path / "sub" / "r.npz"))
+    assert loaded.experiment == "parity" and loaded.settings == {"dims": [5, 10]}
+    assert loaded.provenance == meta and set(meta) >= {"seed", "device", "wall_time_s", "versions", "git_commit"}
+    assert meta["versions"]["torch"] is not None
+    np.testing.assert_array_equal(loaded["accuracy"], arrays["accuracy"])
+    assert "quick scale, seed 4, cpu" in provenance_label(loaded)
+    with pytest.raises(ValueError, match=r"must end in \.npz"):
+        results.save(tmp_path / "r.json")
+    with pytest.raises(ValueError, match="reserved"):
+        Results("x", {}, {"__meta__": np.zeros(1)}).save(tmp_path / "bad.npz")
+    assert committed_results("no-such-experiment") is None
+
+
+def test_evaluation_steps() -> None:
+    np.testing.assert_array_equal(evaluation_steps(10, 5), [0, 5, 10])
+    np.testing.assert_array_equal(evaluation_steps(12, 5), [0, 5, 10, 12])
+    with pytest.raises(ValueError, match="iterations must be >= 1"):
+        evaluation_steps(-3, 5)
+    with pytest.raises(ValueError, match="eval_every must be >= 1"):
+        evaluation_steps(10, 0)
+
+
+def _regression_run(seed: int):
+    """Online least squares on y = 3x: a fresh batch per step from a seeded generator."""
+    data = generator(seed)
+    weight = torch.zeros(1, requires_grad=True)
+
+    def step_loss() -> torch.Tensor:
+        x = torch.randn(16, generator=data)
+        return ((weight * x - 3 * x) ** 2).mean()
+
+    return train_online(
+        step_loss, torch.optim.SGD([weight], lr=0.1), lambda: weight.detach().clone(), iterations=50, eval_every=10
+    )
+
+
+def test_train_online_learns_and_is_deterministic() -> None:
+    log = _regression_run(seed=1)
+    np.testing.assert_array_equal(log.steps, [0, 10, 20, 30, 40, 50])
+    assert log.values.shape == (6, 1)
+    assert log.values[0, 0] == 0 and abs(log.values[-1, 0] - 3) < 1e-3
+    np.testing.assert_array_equal(log.values, _regression_run(seed=1).values)
+
+
+def test_progress_bars_follow_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRADFAIL_PROGRESS", "1")
+    assert progress_enabled()
+    monkeypatch.setenv("GRADFAIL_PROGRESS", "0")
+    assert not progress_enabled()
+    monkeypatch.delenv("GRADFAIL_PROGRESS")
+    monkeypatch.setenv("CI", "true")
+    assert not progress_enabled()
