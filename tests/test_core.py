@@ -82,6 +82,8 @@ def test_hinge_loss_and_accuracy() -> None:
     labels = torch.tensor([[1.0, 1.0, 1.0, -1.0]])
     assert torch.allclose(hinge_loss(scores, labels), torch.tensor([(0 + 0.5 + 2 + 1) / 4]))
     assert torch.allclose(accuracy(scores, labels), torch.tensor([0.5]))  # a zero score counts as wrong
+    with pytest.raises(ValueError, match="scores and labels must have one shape"):
+        hinge_loss(scores.T, labels[0])
 
 
 def test_per_example_gradients_match_a_loop() -> None:

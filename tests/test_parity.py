@@ -123,8 +123,10 @@ def test_run_parity_shapes_and_determinism() -> None:
 def test_a_run_does_not_depend_on_its_batch_mates() -> None:
     together = run_parity(TINY, seed=0, device="cpu")
     alone = run_parity(ParitySettings(**{**vars(TINY), "dims": (4,)}), seed=0, device="cpu")
-    np.testing.assert_allclose(together["accuracy"][:, 2:], alone["accuracy"], atol=1 / 64)
+    np.testing.assert_array_equal(together["accuracy"][:, 2:], alone["accuracy"])
     np.testing.assert_array_equal(together["supports"][2:], alone["supports"])
+    one_replicate = run_parity(ParitySettings(**{**vars(TINY), "replicates": 1}), seed=0, device="cpu")
+    np.testing.assert_array_equal(together["accuracy"][:, [0, 2]], one_replicate["accuracy"])
 
 
 def test_run_parity_learns_a_small_parity() -> None:
@@ -141,11 +143,11 @@ def test_summaries_of_results() -> None:
     np.testing.assert_allclose(final_accuracy(results, last=2), [1.0, 0.5])
     reached = first_step_reaching(results, 0.9, window=2)
     assert reached[0] == 300 and np.isnan(reached[1])
-    with pytest.raises(ValueError, match="last must be an integer between 1 and"):
+    with pytest.raises(ValueError, match="last must be >= 1"):
         final_accuracy(results, last=0)
     with pytest.raises(ValueError, match="threshold must be an accuracy"):
         first_step_reaching(results, 1.5)
-    with pytest.raises(ValueError, match="window must be an integer"):
+    with pytest.raises(ValueError, match="window must be <= 5"):
         first_step_reaching(results, 0.9, window=6)
 
 
@@ -153,6 +155,7 @@ def test_summaries_of_results() -> None:
     ("change", "message"),
     [
         ({"dims": (0, 5)}, "dims\\[0\\] must be >= 1"),
+        ({"dims": ()}, "dims must be a non-empty tuple"),
         ({"iterations": -5}, "iterations must be >= 1"),
         ({"learning_rate": 0.0}, "learning_rate must be a positive"),
         ({"eval_every": 200, "iterations": 100}, "eval_every must be <= 100"),
@@ -162,6 +165,10 @@ def test_summaries_of_results() -> None:
 def test_bad_settings_are_refused(change: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         ParitySettings(**change)
+
+
+def test_settings_store_dims_as_a_tuple() -> None:
+    assert ParitySettings(dims=[5, 10, 30]) == ParitySettings.paper()
 
 
 def test_paper_settings_follow_the_spec() -> None:
@@ -278,6 +285,8 @@ def test_plots_draw_results() -> None:
     assert len(left.get_lines()) == 4 + 1  # one per run, plus the chance line
     plot_gradient_variance(right, random_network_variances([2, 3]), "hinge")
     assert len(right.get_lines()) == 2
+    with pytest.raises(ValueError, match="loss must be one of 'square', 'hinge'"):
+        plot_gradient_variance(right, random_network_variances([2]), "logistic")
     plt.close(fig)
 
 

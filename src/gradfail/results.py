@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 META_KEY = "__meta__"
-RESULTS_DIR = Path(__file__).resolve().parents[2] / "results"  # the repository's committed results
+PAPER_RESULTS_DIR = Path(__file__).resolve().parent / "paper_results"  # committed runs, shipped with the package
 _PACKAGES = ("gradfail", "torch", "numpy")
 
 
@@ -86,8 +86,8 @@ def _git(*args: str) -> str | None:
 
 
 def committed_results(experiment: str, scale: str = "paper") -> Results | None:
-    """The results file `results/{experiment}-{scale}.npz` committed with the repository, or None if absent."""
-    path = RESULTS_DIR / f"{experiment}-{scale}.npz"
+    """The committed results file `gradfail/paper_results/{experiment}-{scale}.npz`, or None if absent."""
+    path = PAPER_RESULTS_DIR / f"{experiment}-{scale}.npz"
     return Results.load(path) if path.exists() else None
 
 

@@ -22,6 +22,7 @@ from gradfail.results import Results, provenance, settings_dict
 from gradfail.scale import scale_of
 from gradfail.seeding import derived_seed, generator
 from gradfail.training import train_online
+from gradfail.validation import require_int
 
 EXPERIMENT = "parity"
 SUPPORT_STREAM, INIT_STREAM, TRAIN_STREAM, TEST_STREAM = range(4)
@@ -83,14 +84,14 @@ def run_parity(settings: ParitySettings, *, seed: int = 0, device: str | torch.d
         eval_every=settings.eval_every,
         description="parity",
     )
-    width = max(settings.dims)
+    largest_dim = max(settings.dims)
     arrays = {
         "steps": log.steps,
         "accuracy": log.values,
         "dims": np.repeat(settings.dims, settings.replicates),
         "replicates": np.tile(np.arange(settings.replicates), len(settings.dims)),
         "supports": np.concatenate(
-            [torch.nn.functional.pad(g.supports, (0, width - g.dim)).cpu().numpy() for g in groups]
+            [torch.nn.functional.pad(g.supports, (0, largest_dim - g.dim)).cpu().numpy() for g in groups]
         ),
     }
     wall_time = time.perf_counter() - start
@@ -104,11 +105,7 @@ def run_parity(settings: ParitySettings, *, seed: int = 0, device: str | torch.d
 
 def final_accuracy(results: Results, last: int = 5) -> np.ndarray:
     """Each run's mean test accuracy over its last `last` evaluations (a single one, on 500 samples, is noisy)."""
-    evaluations = len(results["steps"])
-    if isinstance(last, bool) or not isinstance(last, int) or not 1 <= last <= evaluations:
-        raise ValueError(
-            f"last must be an integer between 1 and the number of evaluations ({evaluations}), got {last!r}"
-        )
+    require_int("last", last, minimum=1, maximum=len(results["steps"]))
     return results["accuracy"][-last:].mean(axis=0)
 
 
@@ -117,9 +114,7 @@ def first_step_reaching(results: Results, threshold: float, window: int = 5) -> 
     `threshold` (the step of the window's last evaluation); NaN for runs that never do."""
     if not 0 < threshold <= 1:
         raise ValueError(f"threshold must be an accuracy in (0, 1], got {threshold!r}")
-    evaluations = len(results["steps"])
-    if isinstance(window, bool) or not isinstance(window, int) or not 1 <= window <= evaluations:
-        raise ValueError(f"window must be an integer between 1 and {evaluations}, got {window!r}")
+    require_int("window", window, minimum=1, maximum=len(results["steps"]))
     kernel = np.ones(window) / window
     smoothed = np.stack([np.convolve(curve, kernel, mode="valid") for curve in results["accuracy"].T])
     reached = smoothed >= threshold

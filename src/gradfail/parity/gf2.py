@@ -25,7 +25,7 @@ def solve_parity_gf2(bits: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
     packed = np.packbits(augmented, axis=1, bitorder="little")
     rows = np.zeros((samples, words * 8), np.uint8)
     rows[:, : packed.shape[1]] = packed
-    rows = rows.view(np.uint64)  # (m, words); bit c of row r is augmented[r, c]
+    rows = rows.view(np.dtype("<u8"))  # (m, words), read little-endian on any host: bit c of row r is augmented[r, c]
 
     def column(c: int) -> np.ndarray:
         return ((rows[:, c // _WORD] >> np.uint64(c % _WORD)) & np.uint64(1)).astype(bool)

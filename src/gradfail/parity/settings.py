@@ -21,7 +21,7 @@ class ParitySettings:
     eval_samples: int = 500
 
     def __post_init__(self) -> None:
-        require_int_tuple("dims", self.dims, minimum=1)
+        object.__setattr__(self, "dims", require_int_tuple("dims", self.dims, minimum=1))
         require_int("replicates", self.replicates, minimum=1)
         require_int("iterations", self.iterations, minimum=1)
         require_int("batch_size", self.batch_size, minimum=1)

@@ -66,10 +66,14 @@ def hinge_slope(margins: torch.Tensor) -> torch.Tensor:
     return -(margins < 1).to(margins.dtype)
 
 
-def spread_over_parities(weighted_gradients: torch.Tensor) -> float:
-    """E_v‖c_v − E_v' c_v'‖² with c_v = E_x[h_v(x) · row x], rows indexed by x in `all_inputs` order."""
-    correlations = walsh_hadamard(weighted_gradients) / weighted_gradients.shape[0]
-    return (correlations - correlations.mean(dim=0)).pow(2).sum(dim=1).mean().item()
+def parity_correlations(per_input: torch.Tensor) -> torch.Tensor:
+    """Row v is E_x[h_v(x) · per_input[x]] for every parity h_v, rows of `per_input` in `all_inputs` order."""
+    return walsh_hadamard(per_input) / per_input.shape[0]
+
+
+def spread(vectors: torch.Tensor) -> float:
+    """Mean squared distance of the rows to their mean: Var(H, F, w) when row h is ∇F_h (up to a shift)."""
+    return (vectors - vectors.mean(dim=0)).pow(2).sum(dim=1).mean().item()
 
 
 def parity_gradient_variance(network: nn.Module, dim: int) -> GradientVariance:
@@ -88,8 +92,8 @@ def parity_gradient_variance(network: nn.Module, dim: int) -> GradientVariance:
     hinge_weight = (hinge_slope(outputs) + hinge_slope(-outputs)) / 2
     return GradientVariance(
         dim=dim,
-        square_variance=spread_over_parities(gradients),
-        hinge_variance=spread_over_parities(gradients * hinge_weight.unsqueeze(1)),
+        square_variance=spread(parity_correlations(gradients)),
+        hinge_variance=spread(parity_correlations(gradients * hinge_weight.unsqueeze(1))),
         g_squared=gradients.pow(2).sum(dim=1).mean().item(),
         g_ones_squared=gradients[0].pow(2).sum().item(),
         outside_margin=(outputs.abs() >= 1).double().mean().item(),
