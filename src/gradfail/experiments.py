@@ -6,9 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from gradfail.parity.experiment import final_accuracy, run_parity
 from gradfail.parity.settings import ParitySettings
 from gradfail.results import Results
+from gradfail.stocks.experiment import first_step_below, run_stocks
+from gradfail.stocks.settings import StocksSettings
 from gradfail.validation import require_choice
 
 
@@ -33,11 +37,28 @@ def summarise_parity(results: Results) -> list[str]:
     return lines
 
 
+def summarise_stocks(results: Results) -> list[str]:
+    """One line per run: k, estimator, final primary loss and the first step with loss ≤ −0.9."""
+    reached = first_step_below(results, -0.9)
+    lines = ["     k  estimator      final loss  first step <= -0.9"]
+    for run, k in enumerate(results["stocks"]):
+        step = "never" if np.isnan(reached[run]) else f"{reached[run]:.0f}"
+        lines.append(f"{k:6d}  {results['estimators'][run]:13s}  {results['loss'][-1, run]:10.3f}  {step:>18s}")
+    return lines
+
+
 EXPERIMENTS: dict[str, Experiment] = {
     experiment.name: experiment
     for experiment in (
         Experiment(
             "parity", "§2.1 Figure 1: learning random parities with SGD", ParitySettings, run_parity, summarise_parity
+        ),
+        Experiment(
+            "stocks",
+            "§3.2 Figure 4: end-to-end against decomposition gradient estimators",
+            StocksSettings,
+            run_stocks,
+            summarise_stocks,
         ),
     )
 }

@@ -39,8 +39,9 @@ def settings_for(settings_class: type[S], scale: str | None = None) -> S:
 
 
 def scale_of(settings: ScaledSettings) -> str:
-    """The label for provenance: `quick` or `paper` if `settings` equals that constructor's, else `custom`."""
-    for scale in SCALES:
+    """The label for provenance: `paper` or `quick` if `settings` equals that constructor's (`paper` when both
+    do), else `custom`."""
+    for scale in reversed(SCALES):
         if settings == settings_for(type(settings), scale):
             return scale
     return "custom"

@@ -1,0 +1,103 @@
+"""Section 3.3 made exact: both gradient estimators are unbiased, and their second moments differ by about k.
+
+For one-hot x the gradient of a loss ℓ(u) of the logits u = W x + b has squared norm 2‖∂ℓ/∂u‖² (W's row
+and b). With J = diag(N) − N Nᵀ the softmax Jacobian and E[z zᵀ | x] = I, the paper's equations (2)–(3) read
+E‖∇̂_e2e‖² = 2 E_x ‖J‖_F² and E‖∇̂_dec‖² = 2 E_x ‖J e_y‖², both closed forms in the allocation N.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import torch
+from torch.func import functional_call, grad, vmap
+
+from gradfail.stocks.problem import SoftmaxAllocators, estimator_loss, primary_loss, sample_returns
+from gradfail.validation import require_int
+
+MAX_ENUMERATED_STOCKS = 16
+
+
+@dataclass(frozen=True)
+class SecondMoments:
+    """E‖∇̂‖² of the two estimators over x and z, exact, at one w."""
+
+    stocks: int
+    end_to_end: float
+    decomposition: float
+
+    @property
+    def ratio(self) -> float:
+        """E‖∇̂_e2e‖² / E‖∇̂_dec‖²: k at the uniform allocation, about k near it (§3.3)."""
+        return self.end_to_end / self.decomposition
+
+
+def estimator_second_moments(logits: torch.Tensor, labels: torch.Tensor) -> SecondMoments:
+    """Both second moments at logits of shape (d, k), averaged exactly over the d inputs and over z.
+
+    ‖J‖_F² = Σ N_i² − 2 Σ N_i³ + (Σ N_i²)² and ‖J e_y‖² = N_y² (1 − 2 N_y + Σ N_i²), in float64.
+    """
+    if logits.dim() != 2 or labels.shape != logits.shape[:1]:
+        raise ValueError(f"logits must be (d, k) and labels (d,), got {tuple(logits.shape)} and {tuple(labels.shape)}")
+    allocations = torch.softmax(logits.double(), dim=-1)
+    squares = allocations.pow(2).sum(dim=-1)
+    frobenius = squares - 2 * allocations.pow(3).sum(dim=-1) + squares.pow(2)
+    best = allocations.gather(-1, labels.unsqueeze(-1)).squeeze(-1)
+    column = best.pow(2) * (1 - 2 * best + squares)
+    return SecondMoments(logits.shape[1], 2 * frobenius.mean().item(), 2 * column.mean().item())
+
+
+def all_returns(best: int, stocks: int) -> torch.Tensor:
+    """Every z ∈ {±1}^k with z_best = 1, shape (2^(k−1), k): the support of z given x, each equally likely."""
+    require_int("stocks", stocks, minimum=2, maximum=MAX_ENUMERATED_STOCKS)
+    require_int("best", best, minimum=0, maximum=stocks - 1)
+    others = torch.tensor(list(itertools.product((1.0, -1.0), repeat=stocks - 1)))
+    return torch.cat([others[:, :best], torch.ones(len(others), 1), others[:, best:]], dim=1)
+
+
+def expected_estimator(model: SoftmaxAllocators, labels: torch.Tensor, estimator: str) -> torch.Tensor:
+    """E_{x,z}[∇̂] for a one-model `model`, exactly: the gradient of the estimator's loss averaged over every
+    input and every return vector (enumerated), flattened as (∇W, ∇b)."""
+    input_dim, stocks = model.weight.shape[1:]
+    returns = [all_returns(int(y), stocks) for y in labels]
+    inputs = torch.arange(input_dim).repeat_interleave(len(returns[0])).unsqueeze(0)
+    loss = estimator_loss(estimator, model(inputs), labels[inputs], torch.cat(returns).unsqueeze(0))
+    return _flat_gradient(model, loss.sum())
+
+
+def true_gradient(model: SoftmaxAllocators, labels: torch.Tensor) -> torch.Tensor:
+    """∇L(w) of the exact primary loss, flattened as (∇W, ∇b)."""
+    return _flat_gradient(model, primary_loss(model.logits(), labels).sum())
+
+
+def _flat_gradient(model: SoftmaxAllocators, loss: torch.Tensor) -> torch.Tensor:
+    weight, bias = torch.autograd.grad(loss, (model.weight, model.bias))
+    return torch.cat([weight.reshape(-1), bias.reshape(-1)])
+
+
+def sampled_second_moments(
+    model: SoftmaxAllocators, labels: torch.Tensor, samples: int, generator: torch.Generator, chunk: int = 500
+) -> SecondMoments:
+    """Monte Carlo estimate of both second moments from per-sample autograd gradients (vectorised with
+    torch.func) of a one-model `model` on `samples` draws of (x, z): a check of `estimator_second_moments`."""
+    require_int("samples", samples, minimum=1)
+    input_dim, stocks = model.weight.shape[1:]
+    params = {name: p.detach() for name, p in model.named_parameters()}
+
+    def squared_norms(estimator: str, inputs: torch.Tensor, returns: torch.Tensor) -> torch.Tensor:
+        def loss(p: dict[str, torch.Tensor], x: torch.Tensor, best: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+            allocation = functional_call(model, p, (x.view(1, 1),))
+            return estimator_loss(estimator, allocation, best.view(1, 1), z.view(1, 1, -1)).sum()
+
+        grads = vmap(grad(loss), in_dims=(None, 0, 0, 0))(params, inputs, labels[inputs], returns)
+        return sum(g.pow(2).flatten(1).sum(dim=1) for g in grads.values())
+
+    totals = {"end-to-end": 0.0, "decomposition": 0.0}
+    for start in range(0, samples, chunk):
+        size = min(chunk, samples - start)
+        inputs = torch.randint(0, input_dim, (size,), generator=generator)
+        returns = sample_returns(labels[inputs], stocks, generator)
+        for estimator in totals:
+            totals[estimator] += squared_norms(estimator, inputs, returns).sum().item()
+    return SecondMoments(stocks, totals["end-to-end"] / samples, totals["decomposition"] / samples)
