@@ -10,7 +10,7 @@ from gradfail.devices import resolve_device
 from gradfail.gradients import per_example_gradients
 from gradfail.losses import accuracy, hinge_loss
 from gradfail.parity.settings import ParitySettings
-from gradfail.results import Results, committed_results, provenance, provenance_label
+from gradfail.results import Results, committed_results, first_step, provenance, provenance_label
 from gradfail.scale import active_scale, scale_of, settings_for
 from gradfail.seeding import derived_seed, generator
 from gradfail.training import evaluation_steps, progress_enabled, train_online
@@ -113,6 +113,14 @@ def test_results_round_trip(tmp_path) -> None:
     with pytest.raises(ValueError, match="reserved"):
         Results("x", {}, {"__meta__": np.zeros(1)}).save(tmp_path / "bad.npz")
     assert committed_results("no-such-experiment") is None
+
+
+def test_first_step() -> None:
+    reached = np.array([[False, False], [True, False], [True, False]])
+    result = first_step(np.array([0, 10, 20]), reached)
+    assert result[0] == 10 and np.isnan(result[1])
+    with pytest.raises(ValueError, match="reached must be \\(evaluations=2, runs\\)"):
+        first_step(np.array([0, 10]), reached)
 
 
 def test_evaluation_steps() -> None:

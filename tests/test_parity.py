@@ -294,7 +294,7 @@ def test_command_line(tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.
     assert main(["list"]) == 0 and "parity" in capsys.readouterr().out
     monkeypatch.setattr("gradfail.cli.settings_for", lambda cls, scale: TINY)
     assert main(["run", "parity", "--scale", "quick", "--device", "cpu", "--out", str(tmp_path)]) == 0
-    results = Results.load(tmp_path / "parity-quick.npz")
+    results = Results.load(tmp_path / "parity-custom.npz")  # TINY is neither quick nor paper
     assert results.experiment == "parity" and results.provenance["device"] == "cpu"
     fig, ax = plt.subplots()
     plot_parity_accuracy(ax, results)

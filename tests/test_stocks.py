@@ -18,7 +18,9 @@ from gradfail.stocks.analysis import (
     all_returns,
     estimator_second_moments,
     expected_estimator,
+    initial_logits,
     sampled_second_moments,
+    second_moment_sweep,
     true_gradient,
 )
 from gradfail.stocks.experiment import first_step_below, run_stocks
@@ -53,6 +55,18 @@ def test_labels_and_returns() -> None:
     assert set(returns.unique().tolist()) == {-1.0, 1.0}
     with pytest.raises(ValueError, match="stocks must be >= 2"):
         random_labels(5, 1, generator(0))
+    with pytest.raises(ValueError, match="best must hold stock indices in \\[0, 7\\)"):
+        sample_returns(torch.tensor([7]), 7, generator(0))
+    with pytest.raises(ValueError, match="input_dim must be >= 1"):
+        SoftmaxAllocators(1, 0, 5)
+
+
+def test_returns_are_fair_coins_off_the_best_stock() -> None:
+    best = torch.full((20_000,), 2)
+    returns = sample_returns(best, 5, generator(4))
+    expected_mean = torch.tensor([0.0, 0, 1, 0, 0])
+    torch.testing.assert_close(returns.mean(dim=0), expected_mean, atol=0.03, rtol=0)
+    torch.testing.assert_close(returns.T @ returns / len(best), torch.eye(5), atol=0.03, rtol=0)  # E[z zᵀ | x] = I
 
 
 def test_all_returns_enumerates_the_support() -> None:
@@ -93,9 +107,12 @@ def test_primary_loss_is_the_average_over_every_return() -> None:
 
 @pytest.mark.parametrize("estimator", ESTIMATORS)
 def test_both_estimators_are_unbiased(estimator: str) -> None:
-    model = random_model(6, 5, seed=4)
+    model = random_model(6, 5, seed=4).double()
     labels = random_labels(6, 5, generator(5))
-    torch.testing.assert_close(expected_estimator(model, labels, estimator), true_gradient(model, labels))
+    exact = true_gradient(model, labels)
+    torch.testing.assert_close(expected_estimator(model, labels, estimator), exact, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="need a one-model allocator and 6 labels"):
+        expected_estimator(SoftmaxAllocators(2, 6, 5), labels, estimator)
 
 
 def test_second_moments_match_enumerated_autograd() -> None:
@@ -123,6 +140,19 @@ def test_ratio_is_k_at_the_uniform_allocation(stocks: int) -> None:
     assert moments.ratio == pytest.approx(stocks, rel=1e-12)
     with pytest.raises(ValueError, match="logits must be \\(d, k\\)"):
         estimator_second_moments(torch.zeros(20, stocks), torch.zeros(3, dtype=torch.long))
+
+
+@pytest.mark.parametrize("initialisation", ["zero", "pytorch-default", "peaked"])
+def test_second_moment_sweep(initialisation: str) -> None:
+    moments = second_moment_sweep([2, 10, 50], 200, initialisation, generator(0))
+    assert [m.stocks for m in moments] == [2, 10, 50]
+    ratios = np.array([m.ratio for m in moments]) / np.array([2, 10, 50])
+    if initialisation != "peaked":
+        np.testing.assert_allclose(ratios, 1, rtol=0.2 if initialisation == "pytorch-default" else 1e-9)
+    logits = initial_logits(initialisation, 200, 10, generator(1))
+    assert logits.shape == (200, 10)
+    with pytest.raises(ValueError, match="initialisation must be one of"):
+        initial_logits("xavier", 200, 10, generator(1))
 
 
 def test_run_stocks_shapes_determinism_and_independence() -> None:
@@ -172,7 +202,7 @@ def test_plots_and_command_line(tmp_path, monkeypatch: pytest.MonkeyPatch, capsy
     monkeypatch.setattr("gradfail.cli.settings_for", lambda cls, scale: TINY)
     assert main(["run", "stocks", "--device", "cpu", "--out", str(tmp_path)]) == 0
     assert "decomposition" in capsys.readouterr().out
-    results = Results.load(tmp_path / "stocks-quick.npz")
+    results = Results.load(tmp_path / "stocks-custom.npz")
     fig, axes = plt.subplots(1, 3)
     plot_stocks_losses(axes[:2], results)
     assert len(axes[0].get_lines()) == 4

@@ -32,7 +32,9 @@ def run_command(name: str, scale: str, device: str, seed: int, out: Path) -> Pat
     settings = settings_for(experiment.settings_class, scale)
     print(f"{name} at {scale} scale: {describe(settings)}")
     results = experiment.run(settings, seed=seed, device=device)
-    path = results.save(out / f"{name}-{scale}.npz")
+    if results.provenance["scale"] != scale:
+        print(f"(the {scale} settings of {name} are its paper settings; the file is labelled so)")
+    path = results.save(out / f"{name}-{results.provenance['scale']}.npz")
     print("\n".join(experiment.summarise(results)))
     print(f"wall time {results.provenance['wall_time_s']:.1f} s on {results.provenance['device']}; wrote {path}")
     return path

@@ -85,6 +85,13 @@ def _git(*args: str) -> str | None:
     return out.stdout.strip() if out.returncode == 0 else None
 
 
+def first_step(steps: np.ndarray, reached: np.ndarray) -> np.ndarray:
+    """Per column of the boolean (evaluations, runs) array `reached`, the step of its first True; NaN if none."""
+    if reached.ndim != 2 or reached.shape[0] != len(steps):
+        raise ValueError(f"reached must be (evaluations={len(steps)}, runs), got shape {reached.shape}")
+    return np.where(reached.any(axis=0), steps[reached.argmax(axis=0)], np.nan)
+
+
 def committed_results(experiment: str, scale: str = "paper") -> Results | None:
     """The committed results file `gradfail/paper_results/{experiment}-{scale}.npz`, or None if absent."""
     path = PAPER_RESULTS_DIR / f"{experiment}-{scale}.npz"

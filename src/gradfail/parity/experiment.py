@@ -18,7 +18,7 @@ from gradfail.losses import accuracy, hinge_loss
 from gradfail.parity.data import parity_labels, random_signs, random_support
 from gradfail.parity.network import StackedTwoLayerReLU, paper_network
 from gradfail.parity.settings import ParitySettings
-from gradfail.results import Results, provenance, settings_dict
+from gradfail.results import Results, first_step, provenance, settings_dict
 from gradfail.scale import scale_of
 from gradfail.seeding import derived_seed, generator
 from gradfail.training import train_online
@@ -117,6 +117,4 @@ def first_step_reaching(results: Results, threshold: float, window: int = 5) -> 
     require_int("window", window, minimum=1, maximum=len(results["steps"]))
     kernel = np.ones(window) / window
     smoothed = np.stack([np.convolve(curve, kernel, mode="valid") for curve in results["accuracy"].T])
-    reached = smoothed >= threshold
-    steps = results["steps"][window - 1 :]
-    return np.where(reached.any(axis=1), steps[reached.argmax(axis=1)], np.nan)
+    return first_step(results["steps"][window - 1 :], np.greater_equal(smoothed, threshold).T)

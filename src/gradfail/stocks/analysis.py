@@ -8,15 +8,17 @@ E‖∇̂_e2e‖² = 2 E_x ‖J‖_F² and E‖∇̂_dec‖² = 2 E_x ‖J e_y�
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 from torch.func import functional_call, grad, vmap
 
-from gradfail.stocks.problem import SoftmaxAllocators, estimator_loss, primary_loss, sample_returns
-from gradfail.validation import require_int
+from gradfail.stocks.problem import SoftmaxAllocators, estimator_loss, primary_loss, random_labels, sample_returns
+from gradfail.validation import require_choice, require_int
 
 MAX_ENUMERATED_STOCKS = 16
+PEAKED_STD = 3.0
 
 
 @dataclass(frozen=True)
@@ -56,10 +58,20 @@ def all_returns(best: int, stocks: int) -> torch.Tensor:
     return torch.cat([others[:, :best], torch.ones(len(others), 1), others[:, best:]], dim=1)
 
 
+def require_single_model(model: SoftmaxAllocators, labels: torch.Tensor) -> tuple[int, int]:
+    """(d, k) of a one-model `model` whose labelling `labels` covers its d inputs; ValueError otherwise."""
+    count, input_dim, stocks = model.weight.shape
+    if count != 1 or labels.shape != (input_dim,):
+        raise ValueError(
+            f"need a one-model allocator and {input_dim} labels, got {count} models and {tuple(labels.shape)}"
+        )
+    return input_dim, stocks
+
+
 def expected_estimator(model: SoftmaxAllocators, labels: torch.Tensor, estimator: str) -> torch.Tensor:
     """E_{x,z}[∇̂] for a one-model `model`, exactly: the gradient of the estimator's loss averaged over every
     input and every return vector (enumerated), flattened as (∇W, ∇b)."""
-    input_dim, stocks = model.weight.shape[1:]
+    input_dim, stocks = require_single_model(model, labels)
     returns = [all_returns(int(y), stocks) for y in labels]
     inputs = torch.arange(input_dim).repeat_interleave(len(returns[0])).unsqueeze(0)
     loss = estimator_loss(estimator, model(inputs), labels[inputs], torch.cat(returns).unsqueeze(0))
@@ -68,6 +80,7 @@ def expected_estimator(model: SoftmaxAllocators, labels: torch.Tensor, estimator
 
 def true_gradient(model: SoftmaxAllocators, labels: torch.Tensor) -> torch.Tensor:
     """∇L(w) of the exact primary loss, flattened as (∇W, ∇b)."""
+    require_single_model(model, labels)
     return _flat_gradient(model, primary_loss(model.logits(), labels).sum())
 
 
@@ -82,7 +95,8 @@ def sampled_second_moments(
     """Monte Carlo estimate of both second moments from per-sample autograd gradients (vectorised with
     torch.func) of a one-model `model` on `samples` draws of (x, z): a check of `estimator_second_moments`."""
     require_int("samples", samples, minimum=1)
-    input_dim, stocks = model.weight.shape[1:]
+    require_int("chunk", chunk, minimum=1)
+    input_dim, stocks = require_single_model(model, labels)
     params = {name: p.detach() for name, p in model.named_parameters()}
 
     def squared_norms(estimator: str, inputs: torch.Tensor, returns: torch.Tensor) -> torch.Tensor:
@@ -101,3 +115,31 @@ def sampled_second_moments(
         for estimator in totals:
             totals[estimator] += squared_norms(estimator, inputs, returns).sum().item()
     return SecondMoments(stocks, totals["end-to-end"] / samples, totals["decomposition"] / samples)
+
+
+INITIALISATIONS = ("zero", "pytorch-default", "peaked")
+
+
+def initial_logits(initialisation: str, input_dim: int, stocks: int, generator: torch.Generator) -> torch.Tensor:
+    """Logits W e_i + b of every input (shape (d, k)) at a label-independent initialisation: `zero` (uniform
+    allocation, ours), `pytorch-default` (W and b uniform in ±1/√d, nn.Linear's default) or `peaked` (N(0, 3²))."""
+    require_choice("initialisation", initialisation, INITIALISATIONS)
+    if initialisation == "zero":
+        return torch.zeros(input_dim, stocks)
+    if initialisation == "peaked":
+        return PEAKED_STD * torch.randn(input_dim, stocks, generator=generator)
+    bound = input_dim**-0.5
+    weight_and_bias = (2 * torch.rand(input_dim + 1, stocks, generator=generator) - 1) * bound
+    return weight_and_bias[:input_dim] + weight_and_bias[input_dim:]
+
+
+def second_moment_sweep(
+    stocks: Sequence[int], input_dim: int, initialisation: str, generator: torch.Generator
+) -> list[SecondMoments]:
+    """`estimator_second_moments` for each k, with a fresh labelling and fresh initial logits per k."""
+    require_int("input_dim", input_dim, minimum=1)
+    moments = []
+    for k in stocks:
+        labels = random_labels(input_dim, int(k), generator)
+        moments.append(estimator_second_moments(initial_logits(initialisation, input_dim, int(k), generator), labels))
+    return moments

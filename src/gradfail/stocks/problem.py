@@ -23,6 +23,9 @@ def random_labels(input_dim: int, stocks: int, generator: torch.Generator) -> to
 
 def sample_returns(best: torch.Tensor, stocks: int, generator: torch.Generator) -> torch.Tensor:
     """Returns z ∈ {±1}^k for each entry of `best` (shape (..., k)): +1 at the best stock, uniform ±1 elsewhere."""
+    require_int("stocks", stocks, minimum=2)
+    if best.numel() and not 0 <= int(best.min()) <= int(best.max()) < stocks:
+        raise ValueError(f"best must hold stock indices in [0, {stocks}), got values in [{best.min()}, {best.max()}]")
     signs = 1 - 2 * torch.randint(0, 2, (*best.shape, stocks), generator=generator, device=generator.device)
     return signs.float().scatter_(-1, best.unsqueeze(-1), 1.0)
 
@@ -33,6 +36,7 @@ class SoftmaxAllocators(nn.Module):
     def __init__(self, count: int, input_dim: int, stocks: int) -> None:
         super().__init__()
         require_int("count", count, minimum=1)
+        require_int("input_dim", input_dim, minimum=1)
         self.weight = nn.Parameter(torch.zeros(count, input_dim, require_int("stocks", stocks, minimum=2)))
         self.bias = nn.Parameter(torch.zeros(count, 1, stocks))
 

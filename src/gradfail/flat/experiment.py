@@ -1,0 +1,106 @@
+"""Figure 7 (paper §5): four ways to learn y = u(v*ᵀx + b*) through the flat staircase u.
+
+Each learner trains online with its own Adam, data stream and initialisation; all are scored on one fixed test
+set, whose pre-activations r = v*ᵀx + b*, labels and per-learner predictions are kept for the figure.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+from gradfail.devices import resolve_device
+from gradfail.flat.learners import (
+    LEARNERS,
+    ForwardOnlyRegressor,
+    MLPRegressor,
+    SmoothStaircaseRegressor,
+    StepClassifier,
+)
+from gradfail.flat.settings import FlatSettings
+from gradfail.flat.target import StepTarget, draw_target, sample_inputs, staircase
+from gradfail.results import Results, provenance, settings_dict
+from gradfail.scale import scale_of
+from gradfail.seeding import derived_seed, generator
+from gradfail.training import train_online
+from gradfail.validation import require_choice
+
+EXPERIMENT = "flat"
+TARGET_STREAM, TEST_STREAM, INIT_STREAM, DATA_STREAM = range(4)
+
+
+def key(learner: str, quantity: str) -> str:
+    """The results key of one learner's array, e.g. key('forward-only', 'mse') == 'forward_only_mse'."""
+    return f"{require_choice('learner', learner, LEARNERS).replace('-', '_')}_{quantity}"
+
+
+def build_learner(learner: str, settings: FlatSettings, target: StepTarget, init: torch.Generator) -> nn.Module:
+    """One of the four learners of §5.2–5.5, initialised from `init`."""
+    require_choice("learner", learner, LEARNERS)
+    d, steps = settings.input_dim, target.steps
+    if learner == "non-flat":
+        return SmoothStaircaseRegressor(d, steps, settings.sharpness, init)
+    if learner == "end-to-end":
+        return MLPRegressor(d, settings.hidden, init)
+    if learner == "multi-class":
+        return StepClassifier(d, settings.hidden, steps, init)
+    return ForwardOnlyRegressor(d, steps, init)
+
+
+def run_flat(settings: FlatSettings, *, seed: int = 0, device: str | torch.device = "auto") -> Results:
+    """Train the four learners on one target; return test-error curves and test-set predictions."""
+    start = time.perf_counter()
+    device = resolve_device(device)
+    target = draw_target(settings.input_dim, generator(derived_seed(seed, TARGET_STREAM), device))
+    test_inputs = sample_inputs(
+        settings.test_samples, settings.input_dim, generator(derived_seed(seed, TEST_STREAM), device)
+    )
+    test_pre_activation = target.pre_activation(test_inputs)
+    test_labels = staircase(test_pre_activation, target.steps)
+    arrays = {
+        "steps_of_u": target.steps.cpu().numpy(),
+        "test_pre_activation": test_pre_activation.cpu().numpy(),
+        "test_label": test_labels.cpu().numpy(),
+    }
+    for index, learner in enumerate(LEARNERS):
+        model = build_learner(learner, settings, target, generator(derived_seed(seed, index, INIT_STREAM))).to(device)
+        data = generator(derived_seed(seed, index, DATA_STREAM), device)
+        iterations, lr = settings.schedule(learner)
+
+        def step_loss(model: nn.Module = model, data: torch.Generator = data) -> torch.Tensor:
+            inputs = sample_inputs(settings.batch_size, settings.input_dim, data)
+            pre_activation = target.pre_activation(inputs)
+            return model.loss(inputs, staircase(pre_activation, target.steps), pre_activation)
+
+        def test_error(model: nn.Module = model) -> torch.Tensor:
+            return (model.predict(test_inputs) - test_labels).pow(2).mean()
+
+        optimiser = torch.optim.Adam(
+            model.parameters(), lr=lr, betas=(settings.beta1, settings.beta2), eps=settings.adam_eps
+        )
+        log = train_online(
+            step_loss, optimiser, test_error, iterations=iterations, eval_every=settings.eval_every, description=learner
+        )
+        with torch.no_grad():
+            arrays[key(learner, "prediction")] = model.predict(test_inputs).cpu().numpy()
+        arrays[key(learner, "steps")] = log.steps
+        arrays[key(learner, "mse")] = log.values
+    return Results(
+        EXPERIMENT,
+        settings_dict(settings),
+        arrays,
+        provenance(scale=scale_of(settings), seed=seed, device=str(device), wall_time_s=time.perf_counter() - start),
+    )
+
+
+def exact_step_share(results: Results, learner: str) -> float:
+    """Share of test points where the learner's prediction equals the label exactly (the right step)."""
+    return float(np.mean(results[key(learner, "prediction")] == results["test_label"]))
+
+
+def test_mse(results: Results, learner: str) -> float:
+    """The learner's final test squared error."""
+    return float(np.mean((results[key(learner, "prediction")] - results["test_label"]) ** 2))

@@ -1,0 +1,34 @@
+"""Layers initialised from an explicit generator, so that the same seed gives the same network."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from itertools import pairwise
+
+import torch
+from torch import nn
+
+from gradfail.validation import require_int
+
+
+def seeded_linear(in_features: int, out_features: int, generator: torch.Generator) -> nn.Linear:
+    """nn.Linear with PyTorch's default initialisation (uniform in ±1/√fan_in), drawn from `generator`."""
+    layer = nn.Linear(
+        require_int("in_features", in_features, minimum=1), require_int("out_features", out_features, minimum=1)
+    )
+    bound = 1 / math.sqrt(in_features)
+    with torch.no_grad():
+        layer.weight.uniform_(-bound, bound, generator=generator)
+        layer.bias.uniform_(-bound, bound, generator=generator)
+    return layer
+
+
+def seeded_mlp(sizes: Sequence[int], generator: torch.Generator) -> nn.Sequential:
+    """Fully connected layers of the given sizes with ReLU between them (none after the last)."""
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must list at least an input and an output size, got {list(sizes)}")
+    layers: list[nn.Module] = []
+    for i, (fan_in, fan_out) in enumerate(pairwise(sizes)):
+        layers += [seeded_linear(fan_in, fan_out, generator)] + ([nn.ReLU()] if i < len(sizes) - 2 else [])
+    return nn.Sequential(*layers)
