@@ -8,6 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from gradfail.flat.experiment import exact_step_share, final_test_error, run_flat
+from gradfail.flat.learners import LEARNERS
+from gradfail.flat.settings import FlatSettings
 from gradfail.parity.experiment import final_accuracy, run_parity
 from gradfail.parity.settings import ParitySettings
 from gradfail.results import Results
@@ -47,6 +50,16 @@ def summarise_stocks(results: Results) -> list[str]:
     return lines
 
 
+def summarise_flat(results: Results) -> list[str]:
+    """One line per learner: final test squared error and share of test points on the exact step."""
+    lines = ["learner         test MSE  exact step"]
+    for learner in LEARNERS:
+        lines.append(
+            f"{learner:13s}  {final_test_error(results, learner):9.2e}  {exact_step_share(results, learner):10.3f}"
+        )
+    return lines
+
+
 EXPERIMENTS: dict[str, Experiment] = {
     experiment.name: experiment
     for experiment in (
@@ -59,6 +72,9 @@ EXPERIMENTS: dict[str, Experiment] = {
             StocksSettings,
             run_stocks,
             summarise_stocks,
+        ),
+        Experiment(
+            "flat", "§5 Figure 7: learning through a flat staircase activation", FlatSettings, run_flat, summarise_flat
         ),
     )
 }

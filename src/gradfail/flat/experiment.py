@@ -101,6 +101,26 @@ def exact_step_share(results: Results, learner: str) -> float:
     return float(np.mean(results[key(learner, "prediction")] == results["test_label"]))
 
 
-def test_mse(results: Results, learner: str) -> float:
+def final_test_error(results: Results, learner: str) -> float:
     """The learner's final test squared error."""
     return float(np.mean((results[key(learner, "prediction")] - results["test_label"]) ** 2))
+
+
+def nearest_step(results: Results) -> np.ndarray:
+    """For each test point, the step z_i nearest to its pre-activation r."""
+    r, steps = results["test_pre_activation"], results["steps_of_u"]
+    return steps[np.abs(r[:, None] - steps[None, :]).argmin(axis=1)]
+
+
+def distance_to_nearest_step(results: Results) -> np.ndarray:
+    """For each test point, |r − z_i| for the step z_i nearest to its pre-activation r."""
+    return np.abs(results["test_pre_activation"] - nearest_step(results))
+
+
+def busiest_boundary(results: Results, learner: str) -> float:
+    """The step near which the learner's wrong predictions cluster most (the most common nearest step)."""
+    wrong = results[key(learner, "prediction")] != results["test_label"]
+    if not wrong.any():
+        raise ValueError(f"learner {learner!r} makes no error on the test set: no boundary to zoom on")
+    values, counts = np.unique(nearest_step(results)[wrong], return_counts=True)
+    return float(values[counts.argmax()])

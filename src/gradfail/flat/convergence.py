@@ -1,0 +1,80 @@
+"""Appendix A.7 checked: the forward-only rule w ← w − η E[(u(wᵀx) − u(v*ᵀx)) x] for a monotone L-Lipschitz u.
+
+On a finite population (expectations exact), every step satisfies the proof's inequality
+‖w_t − v*‖² − ‖w_{t+1} − v*‖² ≥ (2η/L) e_t − η²‖∇̃_t‖², with e_t = E[(u(w_tᵀx) − u(v*ᵀx))²]. Summed over
+T steps from w_0 with ‖w_0 − v*‖² = D and ‖∇̃‖ ≤ G, it gives mean_t e_t ≤ L (D/(ηT) + ηG²)/2, which the
+step η = √D/(G√T) makes L G √D/√T: the O(1/√T) rate.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from gradfail.validation import require_int, require_positive_float
+
+
+def ramp(pre_activation: torch.Tensor) -> torch.Tensor:
+    """A monotone, 1-Lipschitz, bounded (|u| ≤ 1) activation: r clipped to [−1, 1]."""
+    return pre_activation.clamp(-1.0, 1.0)
+
+
+def unit_sphere_inputs(count: int, input_dim: int, generator: torch.Generator) -> torch.Tensor:
+    """count points uniform on the unit sphere of R^d (so ‖x‖ = 1), in float64."""
+    require_int("count", count, minimum=1)
+    points = torch.randn(
+        count, require_int("input_dim", input_dim, minimum=1), generator=generator, dtype=torch.float64
+    )
+    return points / points.norm(dim=1, keepdim=True)
+
+
+@dataclass(frozen=True)
+class ForwardOnlyTrajectory:
+    """Per step t = 0 … T: the error e_t and distance ‖w_t − v*‖²; per update: ‖∇̃_t‖²."""
+
+    step_size: float
+    errors: torch.Tensor
+    distances: torch.Tensor
+    update_norms: torch.Tensor
+
+    def inequality_slack(self, lipschitz: float) -> torch.Tensor:
+        """Per update, (D_t − D_{t+1}) − ((2η/L) e_t − η²‖∇̃_t‖²): never negative if the proof's step holds."""
+        eta = self.step_size
+        progress = self.distances[:-1] - self.distances[1:]
+        return progress - (2 * eta / lipschitz * self.errors[:-1] - eta**2 * self.update_norms)
+
+
+def forward_only_descent(
+    inputs: torch.Tensor,
+    target_slope: torch.Tensor,
+    activation: Callable[[torch.Tensor], torch.Tensor],
+    step_size: float,
+    iterations: int,
+) -> ForwardOnlyTrajectory:
+    """Full-batch forward-only iterations from w_0 = 0 on the population `inputs`, labels u(v*ᵀx) (§5.5, eq. 5)."""
+    require_positive_float("step_size", step_size)
+    require_int("iterations", iterations, minimum=1)
+    labels = activation(inputs @ target_slope)
+    weights = torch.zeros_like(target_slope)
+    errors, distances, norms = [], [], []
+    for _ in range(iterations + 1):
+        residual = activation(inputs @ weights) - labels
+        errors.append(residual.pow(2).mean())
+        distances.append((weights - target_slope).pow(2).sum())
+        update = (residual.unsqueeze(1) * inputs).mean(dim=0)
+        norms.append(update.pow(2).sum())
+        weights = weights - step_size * update
+    return ForwardOnlyTrajectory(step_size, torch.stack(errors), torch.stack(distances), torch.stack(norms[:-1]))
+
+
+def rate_step_size(initial_distance: float, gradient_bound: float, iterations: int) -> float:
+    """η = √D / (G √T), the step that balances the two terms of the bound."""
+    return math.sqrt(initial_distance) / (gradient_bound * math.sqrt(iterations))
+
+
+def rate_bound(initial_distance: float, gradient_bound: float, lipschitz: float, iterations: int) -> float:
+    """L G √D / √T: the bound on the mean error over T forward-only steps taken with `rate_step_size`."""
+    return lipschitz * gradient_bound * math.sqrt(initial_distance / iterations)
