@@ -28,6 +28,7 @@ from gradfail.flat.experiment import (
     final_test_error,
     key,
     run_flat,
+    target_of,
 )
 from gradfail.flat.learners import LEARNERS, ForwardOnlyRegressor, straight_through
 from gradfail.flat.plots import plot_learner_fit, plot_rate
@@ -88,6 +89,8 @@ def test_smooth_staircase_approaches_the_staircase() -> None:
     )
     with pytest.raises(ValueError, match="sharpness must be a positive"):
         smooth_staircase(r, steps, 0.0)
+    with pytest.raises(ValueError, match="steps must be a 1-D strictly increasing"):
+        staircase(r, torch.tensor([1.0, 0.0]))
 
 
 def test_straight_through_passes_the_identity_backwards() -> None:
@@ -104,7 +107,7 @@ def test_forward_only_gradient_is_the_rule_of_equation_5() -> None:
     learner = ForwardOnlyRegressor(6, target.steps, generator(1))
     inputs = sample_inputs(50, 6, generator(2))
     r = target.pre_activation(inputs)
-    learner.loss(inputs, staircase(r, target.steps), r).backward()
+    learner.loss(inputs, staircase(r, target.steps)).backward()
     residual = learner.predict(inputs) - staircase(r, target.steps)
     torch.testing.assert_close(learner.linear.weight.grad[0], 2 * (residual.unsqueeze(1) * inputs).mean(dim=0))
     torch.testing.assert_close(learner.linear.bias.grad[0], 2 * residual.mean())
@@ -141,6 +144,9 @@ def test_run_flat_shapes_and_determinism() -> None:
     for learner in LEARNERS:
         np.testing.assert_array_equal(first[key(learner, "mse")], second[key(learner, "mse")])
     assert (distance_to_nearest_step(first) >= 0).all()
+    target = target_of(first)
+    assert target.slope.shape == (10,) and torch.equal(target.steps, torch.as_tensor(first["steps_of_u"]))
+    torch.testing.assert_close(target.pre_activation(torch.zeros(1, 10))[0], target.offset)
 
 
 def test_forward_only_learns_the_staircase() -> None:
@@ -199,6 +205,12 @@ def test_forward_only_descent_follows_the_proof() -> None:
     assert rate_bound(4.0, 2.0, 1.0, 100) == pytest.approx(0.4)
     with pytest.raises(ValueError, match="step_size must be a positive"):
         forward_only_descent(inputs, v_star, ramp, 0.0, 10)
+    with pytest.raises(ValueError, match="inputs must be \\(n, d\\)"):
+        forward_only_descent(inputs, v_star.float(), ramp, 0.1, 10)
+    with pytest.raises(ValueError, match="gradient_bound must be a positive"):
+        rate_step_size(1.0, 0.0, 10)
+    with pytest.raises(ValueError, match="lipschitz must be a positive"):
+        trajectory.inequality_slack(0.0)
 
 
 def test_plots_and_command_line(tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:

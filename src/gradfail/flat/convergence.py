@@ -42,6 +42,7 @@ class ForwardOnlyTrajectory:
 
     def inequality_slack(self, lipschitz: float) -> torch.Tensor:
         """Per update, (D_t − D_{t+1}) − ((2η/L) e_t − η²‖∇̃_t‖²): never negative if the proof's step holds."""
+        require_positive_float("lipschitz", lipschitz)
         eta = self.step_size
         progress = self.distances[:-1] - self.distances[1:]
         return progress - (2 * eta / lipschitz * self.errors[:-1] - eta**2 * self.update_norms)
@@ -57,6 +58,11 @@ def forward_only_descent(
     """Full-batch forward-only iterations from w_0 = 0 on the population `inputs`, labels u(v*ᵀx) (§5.5, eq. 5)."""
     require_positive_float("step_size", step_size)
     require_int("iterations", iterations, minimum=1)
+    if inputs.dim() != 2 or target_slope.shape != inputs.shape[1:] or target_slope.dtype != inputs.dtype:
+        raise ValueError(
+            f"inputs must be (n, d) and target_slope (d,) of one dtype, got {tuple(inputs.shape)} {inputs.dtype} "
+            f"and {tuple(target_slope.shape)} {target_slope.dtype}"
+        )
     labels = activation(inputs @ target_slope)
     weights = torch.zeros_like(target_slope)
     errors, distances, norms = [], [], []
@@ -72,9 +78,18 @@ def forward_only_descent(
 
 def rate_step_size(initial_distance: float, gradient_bound: float, iterations: int) -> float:
     """η = √D / (G √T), the step that balances the two terms of the bound."""
+    _require_rate_inputs(initial_distance, gradient_bound, iterations)
     return math.sqrt(initial_distance) / (gradient_bound * math.sqrt(iterations))
 
 
 def rate_bound(initial_distance: float, gradient_bound: float, lipschitz: float, iterations: int) -> float:
     """L G √D / √T: the bound on the mean error over T forward-only steps taken with `rate_step_size`."""
+    _require_rate_inputs(initial_distance, gradient_bound, iterations)
+    require_positive_float("lipschitz", lipschitz)
     return lipschitz * gradient_bound * math.sqrt(initial_distance / iterations)
+
+
+def _require_rate_inputs(initial_distance: float, gradient_bound: float, iterations: int) -> None:
+    require_positive_float("initial_distance", initial_distance)
+    require_positive_float("gradient_bound", gradient_bound)
+    require_int("iterations", iterations, minimum=1)

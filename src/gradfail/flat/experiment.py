@@ -7,6 +7,7 @@ set, whose pre-activations r = v*ᵀx + b*, labels and per-learner predictions a
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -50,6 +51,24 @@ def build_learner(learner: str, settings: FlatSettings, target: StepTarget, init
     return ForwardOnlyRegressor(d, steps, init)
 
 
+def learner_step_loss(
+    model: nn.Module, target: StepTarget, settings: FlatSettings, data: torch.Generator
+) -> Callable[[], torch.Tensor]:
+    """The learner's loss on a fresh batch of (x, u(v*ᵀx + b*)) drawn from `data`, for `train_online`."""
+
+    def step_loss() -> torch.Tensor:
+        inputs = sample_inputs(settings.batch_size, settings.input_dim, data)
+        return model.loss(inputs, target(inputs))
+
+    return step_loss
+
+
+def target_of(results: Results) -> StepTarget:
+    """The target (v*, b*, steps) a results file was trained on, on the CPU."""
+    slope, offset = torch.as_tensor(results["target_slope"]), torch.as_tensor(results["target_offset"])
+    return StepTarget(slope, offset, torch.as_tensor(results["steps_of_u"]))
+
+
 def run_flat(settings: FlatSettings, *, seed: int = 0, device: str | torch.device = "auto") -> Results:
     """Train the four learners on one target; return test-error curves and test-set predictions."""
     start = time.perf_counter()
@@ -61,6 +80,8 @@ def run_flat(settings: FlatSettings, *, seed: int = 0, device: str | torch.devic
     test_pre_activation = target.pre_activation(test_inputs)
     test_labels = staircase(test_pre_activation, target.steps)
     arrays = {
+        "target_slope": target.slope.cpu().numpy(),
+        "target_offset": target.offset.cpu().numpy(),
         "steps_of_u": target.steps.cpu().numpy(),
         "test_pre_activation": test_pre_activation.cpu().numpy(),
         "test_label": test_labels.cpu().numpy(),
@@ -69,11 +90,7 @@ def run_flat(settings: FlatSettings, *, seed: int = 0, device: str | torch.devic
         model = build_learner(learner, settings, target, generator(derived_seed(seed, index, INIT_STREAM))).to(device)
         data = generator(derived_seed(seed, index, DATA_STREAM), device)
         iterations, lr = settings.schedule(learner)
-
-        def step_loss(model: nn.Module = model, data: torch.Generator = data) -> torch.Tensor:
-            inputs = sample_inputs(settings.batch_size, settings.input_dim, data)
-            pre_activation = target.pre_activation(inputs)
-            return model.loss(inputs, staircase(pre_activation, target.steps), pre_activation)
+        step_loss = learner_step_loss(model, target, settings, data)
 
         def test_error(model: nn.Module = model) -> torch.Tensor:
             return (model.predict(test_inputs) - test_labels).pow(2).mean()

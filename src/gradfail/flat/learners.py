@@ -27,7 +27,7 @@ class SmoothStaircaseRegressor(nn.Module):
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         return smooth_staircase(self.linear(inputs).squeeze(-1), self.steps, self.sharpness)
 
-    def loss(self, inputs: torch.Tensor, target: torch.Tensor, pre_activation: torch.Tensor) -> torch.Tensor:
+    def loss(self, inputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return (self(inputs) - target).pow(2).mean()
 
     def predict(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -41,7 +41,7 @@ class MLPRegressor(nn.Module):
         super().__init__()
         self.net = seeded_mlp([input_dim, hidden, hidden, hidden, 1], generator)
 
-    def loss(self, inputs: torch.Tensor, target: torch.Tensor, pre_activation: torch.Tensor) -> torch.Tensor:
+    def loss(self, inputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return (self.predict(inputs) - target).pow(2).mean()
 
     def predict(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -56,8 +56,8 @@ class StepClassifier(nn.Module):
         self.net = seeded_mlp([input_dim, hidden, hidden, len(steps)], generator)
         self.register_buffer("steps", steps.detach().clone().cpu())
 
-    def loss(self, inputs: torch.Tensor, target: torch.Tensor, pre_activation: torch.Tensor) -> torch.Tensor:
-        return nn.functional.cross_entropy(self.net(inputs), step_index(pre_activation, self.steps))
+    def loss(self, inputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return nn.functional.cross_entropy(self.net(inputs), step_index(target, self.steps))  # y is a step value
 
     def predict(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.steps[self.net(inputs).argmax(dim=-1)]
@@ -71,7 +71,7 @@ class ForwardOnlyRegressor(nn.Module):
         self.linear = seeded_linear(input_dim, 1, generator)
         self.register_buffer("steps", steps.detach().clone().cpu())
 
-    def loss(self, inputs: torch.Tensor, target: torch.Tensor, pre_activation: torch.Tensor) -> torch.Tensor:
+    def loss(self, inputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Squared loss whose gradient is (u(wᵀx + b) − y)·(x, 1) times 2: u is passed straight through."""
         return (straight_through(self.linear(inputs).squeeze(-1), self.steps) - target).pow(2).mean()
 

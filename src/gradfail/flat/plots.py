@@ -38,6 +38,8 @@ def plot_learner_fit(ax: Axes, results: Results, learner: str, window: tuple[flo
 
 def plot_rate(ax: Axes, iterations: Sequence[int], mean_errors: Sequence[float], bounds: Sequence[float]) -> Axes:
     """A.7: the mean error over T forward-only steps against T (log-log), with the bound L G √D/√T."""
+    if not len(iterations) == len(mean_errors) == len(bounds):
+        raise ValueError("iterations, mean_errors and bounds must have one length")
     ax.loglog(iterations, bounds, "--", color="0.3", label=r"bound $LG\sqrt{D}/\sqrt{T}$")
     ax.loglog(iterations, mean_errors, "o-", color=color(0), label="measured")
     ax.set(xlabel="iterations $T$", ylabel="mean error over the $T$ steps")

@@ -45,11 +45,19 @@ def draw_target(input_dim: int, generator: torch.Generator) -> StepTarget:
 def sample_inputs(count: int, input_dim: int, generator: torch.Generator) -> torch.Tensor:
     """count inputs x ~ N(0, I_d)/d (the scripts' scale)."""
     require_int("count", count, minimum=1)
+    require_int("input_dim", input_dim, minimum=1)
     return torch.randn(count, input_dim, generator=generator, device=generator.device) / input_dim
+
+
+def require_steps(steps: torch.Tensor) -> None:
+    """Refuse steps that are not a 1-D, strictly increasing list of at least two values."""
+    if steps.dim() != 1 or len(steps) < 2 or not bool((torch.diff(steps) > 0).all()):
+        raise ValueError(f"steps must be a 1-D strictly increasing tensor of at least 2 values, got {steps!r}")
 
 
 def step_index(pre_activation: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
     """The index i of the largest step z_i ≤ r (0 below the first step): the class of §5.4."""
+    require_steps(steps)
     return (torch.searchsorted(steps, pre_activation.contiguous(), right=True) - 1).clamp(min=0)
 
 
