@@ -44,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "list":
         for experiment in EXPERIMENTS.values():
-            print(f"{experiment.name:12s} {experiment.description}")
+            print(f"{experiment.name:14s} {experiment.description}")
         return 0
     try:
         run_command(args.experiment, args.scale, args.device, args.seed, args.out)

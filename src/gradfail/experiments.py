@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from gradfail.epilogue.intermediate import IntermediateSettings, run_intermediate
+from gradfail.epilogue.sparse import SparseParitySettings, run_sparse_parity, steps_to_solve
 from gradfail.flat.experiment import exact_step_share, final_test_error, run_flat
 from gradfail.flat.learners import LEARNERS
 from gradfail.flat.settings import FlatSettings
@@ -60,6 +62,27 @@ def summarise_flat(results: Results) -> list[str]:
     return lines
 
 
+def summarise_sparse_parity(results: Results) -> list[str]:
+    """One line per run: n, k (0 = full parity), seed, steps to 0.99 accuracy and final accuracy."""
+    solved = steps_to_solve(results)
+    lines = ["    n    k  seed  steps to 0.99  final accuracy"]
+    for run, n in enumerate(results["dims"]):
+        step = "never" if np.isnan(solved[run]) else f"{solved[run]:.0f}"
+        k = results["sizes"][run]
+        final = results["accuracy"][-1, run]
+        lines.append(f"{n:5d} {k if k else 'all':>4}  {results['replicates'][run]:4d}  {step:>13s}  {final:14.3f}")
+    return lines
+
+
+def summarise_intermediate(results: Results) -> list[str]:
+    """One line per run: n, approach, seed and final accuracy on the final parity."""
+    lines = ["    n  approach       seed  final accuracy"]
+    for run, n in enumerate(results["lengths"]):
+        approach, final = results["approaches"][run], results["accuracy"][-1, run]
+        lines.append(f"{n:5d}  {approach:13s}  {results['replicates'][run]:4d}  {final:14.3f}")
+    return lines
+
+
 EXPERIMENTS: dict[str, Experiment] = {
     experiment.name: experiment
     for experiment in (
@@ -75,6 +98,20 @@ EXPERIMENTS: dict[str, Experiment] = {
         ),
         Experiment(
             "flat", "§5 Figure 7: learning through a flat staircase activation", FlatSettings, run_flat, summarise_flat
+        ),
+        Experiment(
+            "sparse-parity",
+            "Epilogue: sparse parities are learnable, full ones are not",
+            SparseParitySettings,
+            run_sparse_parity,
+            summarise_sparse_parity,
+        ),
+        Experiment(
+            "intermediate",
+            "Epilogue: intermediate supervision of a recurrent parity learner",
+            IntermediateSettings,
+            run_intermediate,
+            summarise_intermediate,
         ),
     )
 }

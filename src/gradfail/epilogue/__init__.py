@@ -1,0 +1,1 @@
+"""What came after the paper: sparse parities (hidden progress) and intermediate supervision."""

@@ -1,0 +1,181 @@
+"""Sparse parities (Barak et al., NeurIPS 2022): y = Π_{i∈S} x_i with |S| = k ≪ n, learned by SGD on the §2.1
+network; steps to solve them against n, and two measures of progress hidden behind the accuracy plateau.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from gradfail.devices import resolve_device
+from gradfail.losses import accuracy, hinge_loss
+from gradfail.parity.data import parity_labels, random_signs
+from gradfail.parity.network import StackedTwoLayerReLU, paper_network
+from gradfail.results import Results, first_step, provenance, settings_dict
+from gradfail.scale import scale_of
+from gradfail.seeding import derived_seed, generator
+from gradfail.training import train_online
+from gradfail.validation import require_int, require_int_tuple, require_positive_float
+
+EXPERIMENT = "sparse-parity"
+SUPPORT_STREAM, INIT_STREAM, TRAIN_STREAM, TEST_STREAM, NULL_STREAM = range(5)
+FULL = 0  # the k recorded for a full parity (k = n)
+METRICS = ("accuracy", "support_share", "coefficient_z")
+
+
+def sparse_support(dim: int, size: int, generator: torch.Generator) -> torch.Tensor:
+    """A uniformly random k-subset S of [n] as a bool mask (k = `size`)."""
+    require_int("dim", dim, minimum=1)
+    require_int("size", size, minimum=1, maximum=dim)
+    mask = torch.zeros(dim, dtype=torch.bool)
+    mask[torch.randperm(dim, generator=generator)[:size]] = True
+    return mask
+
+
+@dataclass(frozen=True)
+class SparseParitySettings:
+    """Width-256 ReLU network, hinge loss, SGD lr 0.1, batch 32 (Barak et al.'s setting), for several n and k."""
+
+    dims: tuple[int, ...] = (10, 20, 40, 60)
+    sizes: tuple[int, ...] = (2, 3)
+    replicates: int = 2
+    width: int = 256
+    iterations: int = 10_000
+    batch_size: int = 32
+    learning_rate: float = 0.1
+    eval_every: int = 50
+    eval_samples: int = 2000
+    null_sets: int = 200
+    full_parity: bool = True  # also train full parities (k = n) at the largest n
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "dims", require_int_tuple("dims", self.dims, minimum=2))
+        object.__setattr__(self, "sizes", require_int_tuple("sizes", self.sizes, minimum=1))
+        if max(self.sizes) > min(self.dims):
+            raise ValueError(f"sizes must not exceed the smallest n ({min(self.dims)}), got {self.sizes}")
+        for name in ("replicates", "width", "iterations", "batch_size", "eval_samples", "null_sets"):
+            require_int(name, getattr(self, name), minimum=1)
+        require_positive_float("learning_rate", self.learning_rate)
+        require_int("eval_every", self.eval_every, minimum=1, maximum=self.iterations)
+
+    @classmethod
+    def quick(cls) -> SparseParitySettings:
+        """n = 10 … 60, k = 2, 3, two seeds each, plus full parities at the largest n."""
+        return cls()
+
+    @classmethod
+    def paper(cls) -> SparseParitySettings:
+        """Not in the paper: a wider sweep (n up to 100, four seeds) with a larger budget."""
+        return cls(dims=(10, 20, 40, 60, 100), replicates=4, iterations=30_000)
+
+
+class SparseGroup:
+    """All runs of one n: (k, replicate) for every k, plus full parities (k = n) when `with_full`."""
+
+    def __init__(self, dim: int, settings: SparseParitySettings, seed: int, device: torch.device, with_full: bool):
+        self.dim, self.eval_samples = dim, settings.eval_samples
+        sizes = [*settings.sizes, *([dim] if with_full else [])]
+        self.runs = [(k, r) for k in sizes for r in range(settings.replicates)]
+        self.sizes = [FULL if k == dim and with_full else k for k, _ in self.runs]
+        self.supports = torch.stack(
+            [sparse_support(dim, k, generator(derived_seed(seed, dim, k, r, SUPPORT_STREAM))) for k, r in self.runs]
+        ).to(device)
+        self.model = StackedTwoLayerReLU(
+            [
+                paper_network(dim, settings.width, generator(derived_seed(seed, dim, k, r, INIT_STREAM)))
+                for k, r in self.runs
+            ]
+        ).to(device)
+        self.train = [generator(derived_seed(seed, dim, k, r, TRAIN_STREAM), device) for k, r in self.runs]
+        self.test = [generator(derived_seed(seed, dim, k, r, TEST_STREAM), device) for k, r in self.runs]
+        self.batch_size = settings.batch_size
+        null = generator(derived_seed(seed, dim, NULL_STREAM))
+        self.null_supports = [
+            torch.stack([sparse_support(dim, k, null) for _ in range(settings.null_sets)]).to(device)
+            for k, _ in self.runs
+        ]
+
+    def _inputs(self, generators: list[torch.Generator], count: int) -> tuple[torch.Tensor, torch.Tensor]:
+        inputs = torch.stack([random_signs((count, self.dim), g) for g in generators])
+        return inputs, parity_labels(inputs, self.supports.unsqueeze(1))
+
+    def training_loss(self) -> torch.Tensor:
+        inputs, labels = self._inputs(self.train, self.batch_size)
+        return hinge_loss(self.model(inputs), labels).sum()
+
+    def metrics(self) -> torch.Tensor:
+        """(3, runs): test accuracy, support share over chance, |z| of the degree-k coefficient."""
+        inputs, labels = self._inputs(self.test, self.eval_samples)
+        share = torch.stack([support_share(self.model, m, s) for m, s in enumerate(self.supports)])
+        z = torch.stack([coefficient_z(self.model, m, s, self.null_supports[m]) for m, s in enumerate(self.supports)])
+        return torch.stack([accuracy(self.model(inputs), labels), share, z])
+
+
+def support_share(model: StackedTwoLayerReLU, index: int, support: torch.Tensor) -> torch.Tensor:
+    """Share of network `index`'s first-layer weight magnitude on the coordinates of S, divided by |S|/n
+    (1 = no preference for S)."""
+    magnitude = model.hidden_weight[index].abs()  # (n, width)
+    return magnitude[support].sum() / magnitude.sum() / (support.sum() / support.numel())
+
+
+def degree_coefficient(model: StackedTwoLayerReLU, index: int, supports: torch.Tensor) -> torch.Tensor:
+    """m(S) = Σ_j a_j Π_{i∈S} W_ji for each row S of `supports` (network `index`): the weight the network's
+    first-order expansion puts on the monomial x_S."""
+    weights = model.hidden_weight[index].T  # (width, n)
+    products = torch.where(supports.unsqueeze(1), weights.unsqueeze(0), torch.ones_like(weights)).prod(dim=-1)
+    return products @ model.output_weight[index, :, 0]
+
+
+def coefficient_z(model: StackedTwoLayerReLU, index: int, support: torch.Tensor, null: torch.Tensor) -> torch.Tensor:
+    """|m(S) − mean m(S')| / std m(S') over random k-sets S' of the same size: how unusual S's coefficient is."""
+    observed = degree_coefficient(model, index, support.unsqueeze(0))[0]
+    reference = degree_coefficient(model, index, null)
+    return (observed - reference.mean()).abs() / reference.std()
+
+
+def run_sparse_parity(settings: SparseParitySettings, *, seed: int = 0, device: str | torch.device = "auto") -> Results:
+    """Train every (n, k, replicate) run (and full parities at the largest n); record the three metrics."""
+    start = time.perf_counter()
+    device = resolve_device(device)
+    largest = max(settings.dims)
+    groups = [
+        SparseGroup(n, settings, seed, device, with_full=settings.full_parity and n == largest) for n in settings.dims
+    ]
+    log = train_online(
+        lambda: sum(group.training_loss() for group in groups),
+        torch.optim.SGD([p for g in groups for p in g.model.parameters()], lr=settings.learning_rate),
+        lambda: torch.cat([group.metrics() for group in groups], dim=1),
+        iterations=settings.iterations,
+        eval_every=settings.eval_every,
+        description="sparse parity",
+    )
+    arrays = {
+        "steps": log.steps,
+        **{name: log.values[:, i] for i, name in enumerate(METRICS)},
+        "dims": np.array([g.dim for g in groups for _ in g.runs]),
+        "sizes": np.array([k for g in groups for k in g.sizes]),
+        "replicates": np.array([r for g in groups for _, r in g.runs]),
+    }
+    return Results(
+        EXPERIMENT,
+        settings_dict(settings),
+        arrays,
+        provenance(scale=scale_of(settings), seed=seed, device=str(device), wall_time_s=time.perf_counter() - start),
+    )
+
+
+def steps_to_solve(results: Results, threshold: float = 0.99) -> np.ndarray:
+    """Per run, the first evaluation step with test accuracy ≥ `threshold`; NaN if never."""
+    return first_step(results["steps"], results["accuracy"] >= threshold)
+
+
+def fitted_exponent(results: Results, size: int) -> float:
+    """Least-squares slope of log(steps to solve) against log n over the runs with |S| = `size`."""
+    runs = results["sizes"] == size
+    steps = steps_to_solve(results)[runs]
+    if not runs.any() or np.isnan(steps).any():
+        raise ValueError(f"size {size} must have runs that all reached the threshold")
+    return float(np.polyfit(np.log(results["dims"][runs]), np.log(steps), 1)[0])

@@ -1,0 +1,141 @@
+"""Unit tests of the epilogue helpers: sparse-parity data and measures, the recurrent cell and its two losses."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+
+from gradfail.cli import main
+from gradfail.epilogue.intermediate import (
+    IntermediateSettings,
+    StackedRecurrentCell,
+    run_intermediate,
+    running_parities,
+    supervised_loss,
+)
+from gradfail.epilogue.plots import plot_hidden_progress, plot_intermediate, plot_steps_to_solve
+from gradfail.epilogue.sparse import (
+    FULL,
+    SparseParitySettings,
+    degree_coefficient,
+    fitted_exponent,
+    run_sparse_parity,
+    sparse_support,
+    steps_to_solve,
+    support_share,
+)
+from gradfail.parity.data import parity_labels, random_signs
+from gradfail.parity.network import StackedTwoLayerReLU, paper_network
+from gradfail.results import Results
+from gradfail.seeding import generator
+
+SPARSE = SparseParitySettings(
+    dims=(6, 8), sizes=(2,), replicates=2, width=32, iterations=400, eval_every=50, eval_samples=500, null_sets=30
+)
+INTERMEDIATE = IntermediateSettings(lengths=(3, 5), replicates=1, state=8, hidden=8, iterations=60, eval_every=20)
+
+
+def test_sparse_support_and_labels() -> None:
+    support = sparse_support(20, 3, generator(0))
+    assert support.dtype == torch.bool and support.sum() == 3
+    assert torch.equal(support, sparse_support(20, 3, generator(0)))
+    inputs = random_signs((50, 20), generator(1))
+    direct = inputs[:, support].prod(dim=1)
+    torch.testing.assert_close(parity_labels(inputs, support), direct)
+    with pytest.raises(ValueError, match="size must be <= 20"):
+        sparse_support(20, 21, generator(0))
+    with pytest.raises(ValueError, match="size must be >= 1"):
+        sparse_support(20, 0, generator(0))
+
+
+def test_support_share_and_degree_coefficient() -> None:
+    network = paper_network(4, 5, generator(2))
+    stacked = StackedTwoLayerReLU([network])
+    support = torch.tensor([True, True, False, False])
+    w, a = network[0].weight.detach(), network[2].weight.detach()[0]
+    expected_share = w[:, :2].abs().sum() / w.abs().sum() / 0.5
+    torch.testing.assert_close(support_share(stacked, 0, support), expected_share)
+    expected_m = (a * w[:, 0] * w[:, 1]).sum()
+    torch.testing.assert_close(degree_coefficient(stacked, 0, support.unsqueeze(0))[0], expected_m)
+
+
+def test_run_sparse_parity() -> None:
+    results = run_sparse_parity(SPARSE, seed=0, device="cpu")
+    assert results["accuracy"].shape == (9, 6)  # 9 evaluations × (n=6: 2 runs; n=8: 2 sparse + 2 full)
+    np.testing.assert_array_equal(results["sizes"], [2, 2, 2, 2, FULL, FULL])
+    np.testing.assert_array_equal(results["dims"], [6, 6, 8, 8, 8, 8])
+    again = run_sparse_parity(SPARSE, seed=0, device="cpu")
+    np.testing.assert_array_equal(results["accuracy"], again["accuracy"])
+    solved = steps_to_solve(results)
+    assert not np.isnan(solved[:4]).any()
+    assert np.isfinite(fitted_exponent(results, 2))
+    with pytest.raises(ValueError, match="size 5 must have runs"):
+        fitted_exponent(results, 5)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"sizes": (7,), "dims": (6, 8)}, "sizes must not exceed the smallest n"),
+        ({"sizes": (0,)}, "sizes\\[0\\] must be >= 1"),
+        ({"width": 0}, "width must be >= 1"),
+        ({"learning_rate": -1.0}, "learning_rate must be a positive"),
+    ],
+)
+def test_bad_sparse_settings(change: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        SparseParitySettings(**change)
+
+
+def test_running_parities_and_losses() -> None:
+    inputs = torch.tensor([[[1.0, -1.0, -1.0, 1.0]]])
+    torch.testing.assert_close(running_parities(inputs), torch.tensor([[[1.0, -1.0, 1.0, 1.0]]]))
+    scores = torch.tensor([[[1.0, -1.0, 0.0, 2.0]]])
+    torch.testing.assert_close(supervised_loss("end-to-end", scores, inputs), torch.tensor([0.0]))
+    torch.testing.assert_close(supervised_loss("decomposition", scores, inputs), torch.tensor([1.0 / 4]))
+    with pytest.raises(ValueError, match="approach must be one of"):
+        supervised_loss("curriculum", scores, inputs)
+
+
+def test_recurrent_cell_runs_left_to_right() -> None:
+    cell = StackedRecurrentCell(2, 4, 6, [generator(0), generator(1)])
+    inputs = random_signs((2, 5, 7), generator(2))
+    scores = cell(inputs)
+    assert scores.shape == (2, 5, 7)
+    changed = inputs.clone()
+    changed[..., -1] *= -1  # the last bit cannot change earlier scores
+    torch.testing.assert_close(cell(changed)[..., :-1], scores[..., :-1])
+    with pytest.raises(ValueError, match="one generator per cell"):
+        StackedRecurrentCell(2, 4, 6, [generator(0)])
+
+
+def test_run_intermediate() -> None:
+    results = run_intermediate(INTERMEDIATE, seed=0, device="cpu")
+    assert results["accuracy"].shape == (4, 4)
+    assert list(results["approaches"]) == ["end-to-end", "decomposition"] * 2
+    np.testing.assert_array_equal(results["accuracy"], run_intermediate(INTERMEDIATE, seed=0, device="cpu")["accuracy"])
+    with pytest.raises(ValueError, match="lengths\\[0\\] must be >= 1"):
+        IntermediateSettings(lengths=(0,))
+
+
+def test_plots_and_command_line(tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    settings = {"sparse-parity": SPARSE, "intermediate": INTERMEDIATE}
+    for name, tiny in settings.items():
+        monkeypatch.setattr("gradfail.cli.settings_for", lambda cls, scale, tiny=tiny: tiny)
+        assert main(["run", name, "--device", "cpu", "--out", str(tmp_path)]) == 0
+    assert "final accuracy" in capsys.readouterr().out
+    sparse = Results.load(tmp_path / "sparse-parity-custom.npz")
+    intermediate = Results.load(tmp_path / "intermediate-custom.npz")
+    fig, axes = plt.subplots(3, 2)
+    plot_steps_to_solve(axes[0, 0], sparse)
+    plot_hidden_progress(axes[:, 1], sparse, 8, 2)
+    plot_intermediate(axes[1:, 0], intermediate)
+    with pytest.raises(ValueError, match="one panel per n"):
+        plot_intermediate(axes[:, 0], intermediate)
+    plt.close(fig)
