@@ -23,14 +23,18 @@ from gradfail.epilogue.plots import plot_hidden_progress, plot_intermediate, plo
 from gradfail.epilogue.sparse import (
     FULL,
     SparseParitySettings,
+    coefficient_z,
     degree_coefficient,
     fitted_exponent,
+    null_supports,
+    plateau_precursors,
     run_sparse_parity,
     sparse_support,
     steps_to_solve,
     support_share,
 )
 from gradfail.parity.data import parity_labels, random_signs
+from gradfail.parity.experiment import stacked_inputs
 from gradfail.parity.network import StackedTwoLayerReLU, paper_network
 from gradfail.results import Results
 from gradfail.seeding import generator
@@ -52,6 +56,44 @@ def test_sparse_support_and_labels() -> None:
         sparse_support(20, 21, generator(0))
     with pytest.raises(ValueError, match="size must be >= 1"):
         sparse_support(20, 0, generator(0))
+    supports = torch.stack([sparse_support(20, 3, generator(s)) for s in range(4)])
+    batched = stacked_inputs([generator(10 + s) for s in range(4)], (50, 20))
+    labels = parity_labels(batched, supports.unsqueeze(1))
+    for m in range(4):
+        torch.testing.assert_close(labels[m], batched[m][:, supports[m]].prod(dim=1))
+
+
+def test_null_supports_and_z() -> None:
+    support = sparse_support(6, 2, generator(0))
+    null = null_supports(support, 100, generator(1))
+    assert null.shape[1] == 6 and (null.sum(dim=1) == 2).all()
+    assert not any(torch.equal(row, support) for row in null)
+    assert null_supports(torch.ones(6, dtype=torch.bool), 10, generator(1)).shape == (0, 6)
+    stacked = StackedTwoLayerReLU([paper_network(6, 8, generator(2))])
+    assert torch.isfinite(coefficient_z(stacked, 0, support, null))
+    assert torch.isnan(coefficient_z(stacked, 0, torch.ones(6, dtype=torch.bool), null[:0]))
+
+
+def test_plateau_precursors() -> None:
+    steps = np.arange(0, 500, 100)
+    accuracy = np.array([[0.5], [0.5], [0.5], [0.9], [1.0]])
+    z = np.array([[0.1], [1.0], [4.0], [9.0], [9.0]])
+    share = np.array([[1.0], [1.0], [1.2], [1.5], [1.6]])
+    results = Results(
+        "sparse-parity",
+        {},
+        {
+            "steps": steps,
+            "accuracy": accuracy,
+            "coefficient_z": z,
+            "support_share": share,
+            "sizes": np.array([3]),
+            "dims": np.array([20]),
+        },
+    )
+    (found,) = plateau_precursors(results, 3, min_dim=20)
+    assert (found.signal_step, found.lift_off_step, found.mid_share, found.mid_z) == (200, 300, 1.2, 4.0)
+    assert plateau_precursors(results, 3, min_dim=30) == []
 
 
 def test_support_share_and_degree_coefficient() -> None:
@@ -75,14 +117,14 @@ def test_run_sparse_parity() -> None:
     solved = steps_to_solve(results)
     assert not np.isnan(solved[:4]).any()
     assert np.isfinite(fitted_exponent(results, 2))
-    with pytest.raises(ValueError, match="size 5 must have runs"):
+    with pytest.raises(ValueError, match="size 5 must have runs at two or more n"):
         fitted_exponent(results, 5)
 
 
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"sizes": (7,), "dims": (6, 8)}, "sizes must not exceed the smallest n"),
+        ({"sizes": (6,), "dims": (6, 8)}, "sizes must be below the smallest n"),
         ({"sizes": (0,)}, "sizes\\[0\\] must be >= 1"),
         ({"width": 0}, "width must be >= 1"),
         ({"learning_rate": -1.0}, "learning_rate must be a positive"),

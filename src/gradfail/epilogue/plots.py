@@ -16,7 +16,8 @@ APPROACH_COLORS = {"end-to-end": color(1), "decomposition": color(0)}
 
 
 def plot_steps_to_solve(ax: Axes, results: Results) -> Axes:
-    """SGD steps until test accuracy ≥ 0.99 against n (log-log), one colour per k, with the fitted power law."""
+    """SGD steps until test accuracy ≥ 0.99 against n (log-log), one colour per k, with the fitted power law
+    (every run of a k must be solved)."""
     steps = steps_to_solve(results)
     for i, k in enumerate(size for size in np.unique(results["sizes"]) if size != FULL):
         runs = results["sizes"] == k
@@ -40,7 +41,10 @@ def plot_hidden_progress(axes: Sequence[Axes], results: Results, dim: int, size:
     for ax, metric, label in zip(axes, ("accuracy", "support_share", "coefficient_z"), labels, strict=True):
         for j, run in enumerate(runs):
             ax.plot(
-                results["steps"], results[metric][:, run], color=color(j), label=f"seed {results['replicates'][run]}"
+                results["steps"],
+                results[metric][:, run],
+                color=color(j),
+                label=f"replicate {results['replicates'][run]}",
             )
         ax.set(ylabel=label)
     axes[2].axhline(3, color="0.4", linestyle=":", linewidth=1)

@@ -12,7 +12,8 @@ import torch
 
 from gradfail.devices import resolve_device
 from gradfail.losses import accuracy, hinge_loss
-from gradfail.parity.data import parity_labels, random_signs
+from gradfail.parity.data import parity_labels
+from gradfail.parity.experiment import stacked_inputs
 from gradfail.parity.network import StackedTwoLayerReLU, paper_network
 from gradfail.results import Results, first_step, provenance, settings_dict
 from gradfail.scale import scale_of
@@ -23,6 +24,9 @@ from gradfail.validation import require_int, require_int_tuple, require_positive
 EXPERIMENT = "sparse-parity"
 SUPPORT_STREAM, INIT_STREAM, TRAIN_STREAM, TEST_STREAM, NULL_STREAM = range(5)
 FULL = 0  # the k recorded for a full parity (k = n)
+SOLVED = 0.99  # test accuracy that counts as learned
+LIFT_OFF = 0.55  # test accuracy that marks the end of the plateau
+Z_SIGNAL = 3.0  # |z| of the degree-k coefficient that counts as a signal
 METRICS = ("accuracy", "support_share", "coefficient_z")
 
 
@@ -54,8 +58,8 @@ class SparseParitySettings:
     def __post_init__(self) -> None:
         object.__setattr__(self, "dims", require_int_tuple("dims", self.dims, minimum=2))
         object.__setattr__(self, "sizes", require_int_tuple("sizes", self.sizes, minimum=1))
-        if max(self.sizes) > min(self.dims):
-            raise ValueError(f"sizes must not exceed the smallest n ({min(self.dims)}), got {self.sizes}")
+        if max(self.sizes) >= min(self.dims):
+            raise ValueError(f"sizes must be below the smallest n ({min(self.dims)}), got {self.sizes}")
         for name in ("replicates", "width", "iterations", "batch_size", "eval_samples", "null_sets"):
             require_int(name, getattr(self, name), minimum=1)
         require_positive_float("learning_rate", self.learning_rate)
@@ -92,14 +96,13 @@ class SparseGroup:
         self.train = [generator(derived_seed(seed, dim, k, r, TRAIN_STREAM), device) for k, r in self.runs]
         self.test = [generator(derived_seed(seed, dim, k, r, TEST_STREAM), device) for k, r in self.runs]
         self.batch_size = settings.batch_size
-        null = generator(derived_seed(seed, dim, NULL_STREAM))
         self.null_supports = [
-            torch.stack([sparse_support(dim, k, null) for _ in range(settings.null_sets)]).to(device)
-            for k, _ in self.runs
+            null_supports(support, settings.null_sets, generator(derived_seed(seed, dim, k, r, NULL_STREAM))).to(device)
+            for support, (k, r) in zip(self.supports.cpu(), self.runs, strict=True)
         ]
 
     def _inputs(self, generators: list[torch.Generator], count: int) -> tuple[torch.Tensor, torch.Tensor]:
-        inputs = torch.stack([random_signs((count, self.dim), g) for g in generators])
+        inputs = stacked_inputs(generators, (count, self.dim))
         return inputs, parity_labels(inputs, self.supports.unsqueeze(1))
 
     def training_loss(self) -> torch.Tensor:
@@ -121,16 +124,30 @@ def support_share(model: StackedTwoLayerReLU, index: int, support: torch.Tensor)
     return magnitude[support].sum() / magnitude.sum() / (support.sum() / support.numel())
 
 
+def null_supports(support: torch.Tensor, count: int, generator: torch.Generator) -> torch.Tensor:
+    """`count` random sets of |S| coordinates, each different from S (the reference for `coefficient_z`);
+    empty when S is every coordinate (a full parity has no other set of its size)."""
+    require_int("count", count, minimum=1)
+    dim, size = support.numel(), int(support.sum())
+    draws = [sparse_support(dim, size, generator) for _ in range(count)] if size < dim else []
+    kept = [d for d in draws if not torch.equal(d, support)]
+    return torch.stack(kept) if kept else torch.zeros(0, dim, dtype=torch.bool)
+
+
 def degree_coefficient(model: StackedTwoLayerReLU, index: int, supports: torch.Tensor) -> torch.Tensor:
-    """m(S) = Σ_j a_j Π_{i∈S} W_ji for each row S of `supports` (network `index`): the weight the network's
-    first-order expansion puts on the monomial x_S."""
+    """m(S) = Σ_j a_j Π_{i∈S} W_ji for each row S of `supports` (network `index`). A proxy for the network's
+    alignment with x_S: up to a factor k!, the coefficient of x_S in Σ_j a_j (w_jᵀx)^k (not a Fourier
+    coefficient of the ReLU network itself)."""
     weights = model.hidden_weight[index].T  # (width, n)
     products = torch.where(supports.unsqueeze(1), weights.unsqueeze(0), torch.ones_like(weights)).prod(dim=-1)
     return products @ model.output_weight[index, :, 0]
 
 
 def coefficient_z(model: StackedTwoLayerReLU, index: int, support: torch.Tensor, null: torch.Tensor) -> torch.Tensor:
-    """|m(S) − mean m(S')| / std m(S') over random k-sets S' of the same size: how unusual S's coefficient is."""
+    """|m(S) − mean m(S')| / std m(S') over random k-sets S' ≠ S: how unusual S's coefficient is (NaN with
+    fewer than two reference sets, e.g. for a full parity)."""
+    if len(null) < 2:
+        return torch.tensor(float("nan"), device=support.device)
     observed = degree_coefficient(model, index, support.unsqueeze(0))[0]
     reference = degree_coefficient(model, index, null)
     return (observed - reference.mean()).abs() / reference.std()
@@ -167,7 +184,7 @@ def run_sparse_parity(settings: SparseParitySettings, *, seed: int = 0, device: 
     )
 
 
-def steps_to_solve(results: Results, threshold: float = 0.99) -> np.ndarray:
+def steps_to_solve(results: Results, threshold: float = SOLVED) -> np.ndarray:
     """Per run, the first evaluation step with test accuracy ≥ `threshold`; NaN if never."""
     return first_step(results["steps"], results["accuracy"] >= threshold)
 
@@ -176,6 +193,40 @@ def fitted_exponent(results: Results, size: int) -> float:
     """Least-squares slope of log(steps to solve) against log n over the runs with |S| = `size`."""
     runs = results["sizes"] == size
     steps = steps_to_solve(results)[runs]
-    if not runs.any() or np.isnan(steps).any():
-        raise ValueError(f"size {size} must have runs that all reached the threshold")
+    if len(np.unique(results["dims"][runs])) < 2 or np.isnan(steps).any():
+        raise ValueError(f"size {size} must have runs at two or more n that all reached the threshold")
     return float(np.polyfit(np.log(results["dims"][runs]), np.log(steps), 1)[0])
+
+
+@dataclass(frozen=True)
+class Precursor:
+    """One run's plateau: when |z| first passed `z_threshold`, when accuracy first passed `lift_off`, and the
+    support share and |z| halfway to the lift-off."""
+
+    dim: int
+    signal_step: float
+    lift_off_step: float
+    mid_share: float
+    mid_z: float
+
+
+def plateau_precursors(
+    results: Results, size: int, *, min_dim: int, lift_off: float = LIFT_OFF, z_threshold: float = Z_SIGNAL
+) -> list[Precursor]:
+    """The `Precursor` of every run with |S| = `size` and n ≥ `min_dim` that did lift off."""
+    steps = results["steps"]
+    signal = first_step(steps, results["coefficient_z"] > z_threshold)
+    lifted = first_step(steps, results["accuracy"] > lift_off)
+    found = []
+    for run in np.flatnonzero((results["sizes"] == size) & (results["dims"] >= min_dim) & ~np.isnan(lifted)):
+        midway = int(np.searchsorted(steps, lifted[run] / 2))
+        found.append(
+            Precursor(
+                int(results["dims"][run]),
+                float(signal[run]),
+                float(lifted[run]),
+                float(results["support_share"][midway, run]),
+                float(results["coefficient_z"][midway, run]),
+            )
+        )
+    return found
