@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from gradfail.scale import scale_of
+
 META_KEY = "__meta__"
 PAPER_RESULTS_DIR = Path(__file__).resolve().parent / "paper_results"  # committed runs, shipped with the package
 _PACKAGES = ("gradfail", "torch", "numpy")
@@ -50,6 +52,19 @@ class Results:
             meta = json.loads(str(data[META_KEY]))
             arrays = {name: data[name] for name in data.files if name != META_KEY}
         return cls(meta["experiment"], meta["settings"], arrays, meta["provenance"])
+
+
+def finished_run(
+    experiment: str, settings: object, arrays: dict[str, np.ndarray], *, seed: int, device: object, started: float
+) -> Results:
+    """Package a finished run: its arrays, its settings and their scale, and provenance with the wall time
+    since `started` (a time.perf_counter() reading)."""
+    return Results(
+        experiment,
+        settings_dict(settings),
+        arrays,
+        provenance(scale=scale_of(settings), seed=seed, device=str(device), wall_time_s=time.perf_counter() - started),
+    )
 
 
 def settings_dict(settings: object) -> dict[str, Any]:

@@ -39,3 +39,10 @@ def require_int_tuple(name: str, values: object, *, minimum: int) -> tuple[int, 
     if len(set(checked)) != len(checked):
         raise ValueError(f"{name} must not repeat a value, got {values!r}")
     return checked
+
+
+def require_unit_interval(name: str, value: object) -> float:
+    """Return `value` as a float if it lies in [0, 1) (e.g. Adam's betas); otherwise raise a ValueError."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
+        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+    return float(value)

@@ -15,8 +15,7 @@ from gradfail.devices import resolve_device
 from gradfail.layers import seeded_linear
 from gradfail.losses import accuracy, hinge_loss
 from gradfail.parity.data import random_signs
-from gradfail.results import Results, provenance, settings_dict
-from gradfail.scale import scale_of
+from gradfail.results import Results, finished_run
 from gradfail.seeding import derived_seed, generator
 from gradfail.training import train_online
 from gradfail.validation import require_choice, require_int, require_int_tuple, require_positive_float
@@ -154,9 +153,4 @@ def run_intermediate(settings: IntermediateSettings, *, seed: int = 0, device: s
         "approaches": np.array([a for _, a, _ in runs]),
         "replicates": np.array([r for _, _, r in runs]),
     }
-    return Results(
-        EXPERIMENT,
-        settings_dict(settings),
-        arrays,
-        provenance(scale=scale_of(settings), seed=seed, device=str(device), wall_time_s=time.perf_counter() - start),
-    )
+    return finished_run(EXPERIMENT, settings, arrays, seed=seed, device=device, started=start)

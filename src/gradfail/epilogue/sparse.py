@@ -15,8 +15,7 @@ from gradfail.losses import accuracy, hinge_loss
 from gradfail.parity.data import parity_labels
 from gradfail.parity.experiment import stacked_inputs
 from gradfail.parity.network import StackedTwoLayerReLU, paper_network
-from gradfail.results import Results, first_step, provenance, settings_dict
-from gradfail.scale import scale_of
+from gradfail.results import Results, finished_run, first_step
 from gradfail.seeding import derived_seed, generator
 from gradfail.training import train_online
 from gradfail.validation import require_int, require_int_tuple, require_positive_float
@@ -176,12 +175,7 @@ def run_sparse_parity(settings: SparseParitySettings, *, seed: int = 0, device: 
         "sizes": np.array([k for g in groups for k in g.sizes]),
         "replicates": np.array([r for g in groups for _, r in g.runs]),
     }
-    return Results(
-        EXPERIMENT,
-        settings_dict(settings),
-        arrays,
-        provenance(scale=scale_of(settings), seed=seed, device=str(device), wall_time_s=time.perf_counter() - start),
-    )
+    return finished_run(EXPERIMENT, settings, arrays, seed=seed, device=device, started=start)
 
 
 def steps_to_solve(results: Results, threshold: float = SOLVED) -> np.ndarray:

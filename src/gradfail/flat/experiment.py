@@ -23,8 +23,7 @@ from gradfail.flat.learners import (
 )
 from gradfail.flat.settings import FlatSettings
 from gradfail.flat.target import StepTarget, draw_target, sample_inputs, staircase
-from gradfail.results import Results, provenance, settings_dict
-from gradfail.scale import scale_of
+from gradfail.results import Results, finished_run
 from gradfail.seeding import derived_seed, generator
 from gradfail.training import train_online
 from gradfail.validation import require_choice
@@ -105,12 +104,7 @@ def run_flat(settings: FlatSettings, *, seed: int = 0, device: str | torch.devic
             arrays[key(learner, "prediction")] = model.predict(test_inputs).cpu().numpy()
         arrays[key(learner, "steps")] = log.steps
         arrays[key(learner, "mse")] = log.values
-    return Results(
-        EXPERIMENT,
-        settings_dict(settings),
-        arrays,
-        provenance(scale=scale_of(settings), seed=seed, device=str(device), wall_time_s=time.perf_counter() - start),
-    )
+    return finished_run(EXPERIMENT, settings, arrays, seed=seed, device=device, started=start)
 
 
 def exact_step_share(results: Results, learner: str) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gradfail.validation import require_int, require_positive_float
+from gradfail.validation import require_int, require_positive_float, require_unit_interval
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,7 @@ class FlatSettings:
         for name in ("sharpness", "non_flat_lr", "end_to_end_lr", "multi_class_lr", "forward_only_lr", "adam_eps"):
             require_positive_float(name, getattr(self, name))
         for name in ("beta1", "beta2"):
-            if not 0 <= getattr(self, name) < 1:
-                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
+            require_unit_interval(name, getattr(self, name))
         shortest = min(
             self.schedule(learner)[0] for learner in ("non-flat", "end-to-end", "multi-class", "forward-only")
         )

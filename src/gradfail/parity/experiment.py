@@ -18,8 +18,7 @@ from gradfail.losses import accuracy, hinge_loss
 from gradfail.parity.data import parity_labels, random_signs, random_support
 from gradfail.parity.network import StackedTwoLayerReLU, paper_network
 from gradfail.parity.settings import ParitySettings
-from gradfail.results import Results, first_step, provenance, settings_dict
-from gradfail.scale import scale_of
+from gradfail.results import Results, finished_run, first_step
 from gradfail.seeding import derived_seed, generator
 from gradfail.training import train_online
 from gradfail.validation import require_int
@@ -94,13 +93,7 @@ def run_parity(settings: ParitySettings, *, seed: int = 0, device: str | torch.d
             [torch.nn.functional.pad(g.supports, (0, largest_dim - g.dim)).cpu().numpy() for g in groups]
         ),
     }
-    wall_time = time.perf_counter() - start
-    return Results(
-        EXPERIMENT,
-        settings_dict(settings),
-        arrays,
-        provenance(scale=scale_of(settings), seed=seed, device=str(device), wall_time_s=wall_time),
-    )
+    return finished_run(EXPERIMENT, settings, arrays, seed=seed, device=device, started=start)
 
 
 def final_accuracy(results: Results, last: int = 5) -> np.ndarray:

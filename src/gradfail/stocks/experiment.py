@@ -12,8 +12,7 @@ import numpy as np
 import torch
 
 from gradfail.devices import resolve_device
-from gradfail.results import Results, first_step, provenance, settings_dict
-from gradfail.scale import scale_of
+from gradfail.results import Results, finished_run, first_step
 from gradfail.seeding import derived_seed, generator
 from gradfail.stocks.problem import (
     ESTIMATORS,
@@ -99,13 +98,7 @@ def run_stocks(settings: StocksSettings, *, seed: int = 0, device: str | torch.d
         "estimators": np.array([ESTIMATORS[e] for _, e, _ in runs]),
         "replicates": np.array([r for _, _, r in runs]),
     }
-    wall_time = time.perf_counter() - start
-    return Results(
-        EXPERIMENT,
-        settings_dict(settings),
-        arrays,
-        provenance(scale=scale_of(settings), seed=seed, device=str(device), wall_time_s=wall_time),
-    )
+    return finished_run(EXPERIMENT, settings, arrays, seed=seed, device=device, started=start)
 
 
 def first_step_below(results: Results, threshold: float) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gradfail.validation import require_int, require_int_tuple, require_positive_float
+from gradfail.validation import require_int, require_int_tuple, require_positive_float, require_unit_interval
 
 
 @dataclass(frozen=True)
@@ -31,8 +31,7 @@ class StocksSettings:
         for name in ("learning_rate", "adam_eps"):
             require_positive_float(name, getattr(self, name))
         for name in ("beta1", "beta2"):
-            if not 0 <= getattr(self, name) < 1:
-                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
+            require_unit_interval(name, getattr(self, name))
         require_int("eval_every", self.eval_every, minimum=1, maximum=self.iterations)
 
     @classmethod
