@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -80,3 +81,34 @@ def train_online(
                     bar.set_postfix(eval=f"{values[-1].float().mean().item():.3f}")
             bar.update()
     return EvalLog(steps=steps, values=torch.stack([v.cpu() for v in values]).numpy())
+
+
+class RunGroup(Protocol):
+    """Runs of one shape trained as one stacked model: a loss on a fresh batch, and per-run evaluations
+    (last axis = runs)."""
+
+    model: torch.nn.Module
+
+    def training_loss(self) -> torch.Tensor: ...
+
+    def evaluate(self) -> torch.Tensor: ...
+
+
+def train_groups(
+    groups: Sequence[RunGroup],
+    make_optimiser: Callable[[Iterable[torch.nn.Parameter]], torch.optim.Optimizer],
+    *,
+    iterations: int,
+    eval_every: int,
+    description: str,
+) -> EvalLog:
+    """`train_online` for several groups under one optimiser: their losses summed (each run gets exactly its
+    own gradient), their evaluations concatenated along the runs axis."""
+    return train_online(
+        lambda: sum(group.training_loss() for group in groups),
+        make_optimiser([p for group in groups for p in group.model.parameters()]),
+        lambda: torch.cat([group.evaluate() for group in groups], dim=-1),
+        iterations=iterations,
+        eval_every=eval_every,
+        description=description,
+    )

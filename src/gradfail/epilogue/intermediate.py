@@ -17,7 +17,7 @@ from gradfail.losses import accuracy, hinge_loss
 from gradfail.parity.data import random_signs
 from gradfail.results import Results, finished_run
 from gradfail.seeding import derived_seed, generator
-from gradfail.training import train_online
+from gradfail.training import train_groups
 from gradfail.validation import require_choice, require_int, require_int_tuple, require_positive_float
 
 EXPERIMENT = "intermediate"
@@ -127,7 +127,7 @@ class LengthGroup:
             + supervised_loss("decomposition", scores[split:], inputs[split:]).sum()
         )
 
-    def final_accuracy(self) -> torch.Tensor:
+    def evaluate(self) -> torch.Tensor:
         inputs = torch.stack([random_signs((self.settings.eval_samples, self.length), g) for g in self.test])
         return accuracy(self.model(inputs)[..., -1], inputs.prod(dim=-1))
 
@@ -137,10 +137,9 @@ def run_intermediate(settings: IntermediateSettings, *, seed: int = 0, device: s
     start = time.perf_counter()
     device = resolve_device(device)
     groups = [LengthGroup(n, settings, seed, device) for n in settings.lengths]
-    log = train_online(
-        lambda: sum(group.training_loss() for group in groups),
-        torch.optim.Adam([p for g in groups for p in g.model.parameters()], lr=settings.learning_rate),
-        lambda: torch.cat([group.final_accuracy() for group in groups]),
+    log = train_groups(
+        groups,
+        lambda params: torch.optim.Adam(params, lr=settings.learning_rate),
         iterations=settings.iterations,
         eval_every=settings.eval_every,
         description="intermediate",

@@ -17,7 +17,7 @@ from gradfail.parity.experiment import stacked_inputs
 from gradfail.parity.network import StackedTwoLayerReLU, paper_network
 from gradfail.results import Results, finished_run, first_step
 from gradfail.seeding import derived_seed, generator
-from gradfail.training import train_online
+from gradfail.training import train_groups
 from gradfail.validation import require_int, require_int_tuple, require_positive_float
 
 EXPERIMENT = "sparse-parity"
@@ -108,7 +108,7 @@ class SparseGroup:
         inputs, labels = self._inputs(self.train, self.batch_size)
         return hinge_loss(self.model(inputs), labels).sum()
 
-    def metrics(self) -> torch.Tensor:
+    def evaluate(self) -> torch.Tensor:
         """(3, runs): test accuracy, support share over chance, |z| of the degree-k coefficient."""
         inputs, labels = self._inputs(self.test, self.eval_samples)
         share = torch.stack([support_share(self.model, m, s) for m, s in enumerate(self.supports)])
@@ -160,10 +160,9 @@ def run_sparse_parity(settings: SparseParitySettings, *, seed: int = 0, device: 
     groups = [
         SparseGroup(n, settings, seed, device, with_full=settings.full_parity and n == largest) for n in settings.dims
     ]
-    log = train_online(
-        lambda: sum(group.training_loss() for group in groups),
-        torch.optim.SGD([p for g in groups for p in g.model.parameters()], lr=settings.learning_rate),
-        lambda: torch.cat([group.metrics() for group in groups], dim=1),
+    log = train_groups(
+        groups,
+        lambda params: torch.optim.SGD(params, lr=settings.learning_rate),
         iterations=settings.iterations,
         eval_every=settings.eval_every,
         description="sparse parity",

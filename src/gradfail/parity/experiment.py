@@ -20,7 +20,7 @@ from gradfail.parity.network import StackedTwoLayerReLU, paper_network
 from gradfail.parity.settings import ParitySettings
 from gradfail.results import Results, finished_run, first_step
 from gradfail.seeding import derived_seed, generator
-from gradfail.training import train_online
+from gradfail.training import train_groups
 from gradfail.validation import require_int
 
 EXPERIMENT = "parity"
@@ -64,7 +64,7 @@ class ParityGroup:
         inputs, labels = next(self.batches)
         return hinge_loss(self.model(inputs), labels).sum()
 
-    def test_accuracy(self) -> torch.Tensor:
+    def evaluate(self) -> torch.Tensor:
         """Each replicate's accuracy on `eval_samples` fresh inputs."""
         inputs = stacked_inputs(self.test_generators, (self.eval_samples, self.dim))
         return accuracy(self.model(inputs), parity_labels(inputs, self.supports.unsqueeze(1)))
@@ -75,10 +75,9 @@ def run_parity(settings: ParitySettings, *, seed: int = 0, device: str | torch.d
     start = time.perf_counter()
     device = resolve_device(device)
     groups = [ParityGroup(d, settings, seed, device) for d in settings.dims]
-    log = train_online(
-        lambda: sum(group.training_loss() for group in groups),
-        torch.optim.SGD([p for group in groups for p in group.model.parameters()], lr=settings.learning_rate),
-        lambda: torch.cat([group.test_accuracy() for group in groups]),
+    log = train_groups(
+        groups,
+        lambda params: torch.optim.SGD(params, lr=settings.learning_rate),
         iterations=settings.iterations,
         eval_every=settings.eval_every,
         description="parity",

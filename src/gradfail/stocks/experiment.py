@@ -23,7 +23,7 @@ from gradfail.stocks.problem import (
     sample_returns,
 )
 from gradfail.stocks.settings import StocksSettings
-from gradfail.training import train_online
+from gradfail.training import train_groups
 
 EXPERIMENT = "stocks"
 LABEL_STREAM, DATA_STREAM = range(2)
@@ -65,7 +65,7 @@ class StocksGroup:
         decomposition = slice(self.replicates, None)
         return loss + estimator_loss("decomposition", allocations[decomposition], best[decomposition], None).sum()
 
-    def primary_loss(self) -> torch.Tensor:
+    def evaluate(self) -> torch.Tensor:
         """Each run's exact primary loss E[−zᵀN(x)] over all inputs."""
         return primary_loss(self.model.logits(), self.labels)
 
@@ -75,17 +75,15 @@ def run_stocks(settings: StocksSettings, *, seed: int = 0, device: str | torch.d
     start = time.perf_counter()
     device = resolve_device(device)
     groups = [StocksGroup(k, settings, seed, device) for k in settings.stocks]
-    optimiser = torch.optim.Adam(
-        [p for group in groups for p in group.model.parameters()],
-        lr=settings.learning_rate,
-        betas=(settings.beta1, settings.beta2),
-        eps=settings.adam_eps,
-        fused=True,  # one pass per step over the 1000 × k weights: the same update up to rounding, ~3× faster
-    )
-    log = train_online(
-        lambda: sum(group.training_loss() for group in groups),
-        optimiser,
-        lambda: torch.cat([group.primary_loss() for group in groups]),
+    log = train_groups(
+        groups,
+        lambda params: torch.optim.Adam(
+            params,
+            lr=settings.learning_rate,
+            betas=(settings.beta1, settings.beta2),
+            eps=settings.adam_eps,
+            fused=True,  # one pass per step over the 1000 × k weights: the same update up to rounding, ~3× faster
+        ),
         iterations=settings.iterations,
         eval_every=settings.eval_every,
         description="stocks",
