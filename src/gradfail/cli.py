@@ -1,4 +1,5 @@
-"""`python -m gradfail list | run EXPERIMENT`: run the paper's experiments outside the book, with provenance."""
+"""`python -m gradfail list | run EXPERIMENT|all | notebooks`: the paper's experiments outside the book, with
+provenance, and the chapters as stand-alone notebooks."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from gradfail.devices import DEVICE_CHOICES
 from gradfail.experiments import EXPERIMENTS, describe, get_experiment
+from gradfail.results import Results
 from gradfail.scale import SCALES, settings_for
 from gradfail.validation import require_int
 
@@ -18,11 +20,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="list the experiments")
     run = commands.add_parser("run", help="run one experiment and save its results file")
-    run.add_argument("experiment", help=f"one of: {', '.join(EXPERIMENTS)}")
+    run.add_argument("experiment", help=f"one of: {', '.join(EXPERIMENTS)}, or all (every one in turn)")
     run.add_argument("--scale", choices=SCALES, default="quick", help="quick (default) or paper settings")
     run.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="auto uses a GPU when there is one")
     run.add_argument("--seed", type=int, default=0, help="base seed (default 0): same seed, same numbers")
     run.add_argument("--out", type=Path, default=Path("results"), help="folder for the results file")
+    notebooks = commands.add_parser("notebooks", help="write every chapter as an .ipynb (for Colab and nbval)")
+    notebooks.add_argument("--book", type=Path, default=Path("book"), help="folder of the chapters (default book)")
+    notebooks.add_argument("--out", type=Path, default=Path("_build/notebooks"), help="output folder")
     return parser
 
 
@@ -40,14 +45,36 @@ def run_command(name: str, scale: str, device: str, seed: int, out: Path) -> Pat
     return path
 
 
+def run_all(scale: str, device: str, seed: int, out: Path) -> list[Path]:
+    """Every registered experiment in turn, then a table of what each wrote and how long it took."""
+    rows = []
+    for name in EXPERIMENTS:
+        print(f"\n== {name}")
+        path = run_command(name, scale, device, seed, out)
+        rows.append((name, Results.load(path).provenance, path))
+    print(f"\n{'experiment':14s} {'scale':6s} {'device':8s} {'wall time':>10s}  file")
+    for name, provenance, path in rows:
+        scale, device, wall = provenance["scale"], provenance["device"], provenance["wall_time_s"]
+        print(f"{name:14s} {scale:6s} {device:8s} {wall:9.1f}s  {path}")
+    print(f"{'total':30s} {sum(p['wall_time_s'] for _, p, _ in rows):9.1f}s")
+    return [path for _, _, path in rows]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "list":
-        for experiment in EXPERIMENTS.values():
-            print(f"{experiment.name:14s} {experiment.description}")
-        return 0
     try:
-        run_command(args.experiment, args.scale, args.device, args.seed, args.out)
+        if args.command == "list":
+            for experiment in EXPERIMENTS.values():
+                print(f"{experiment.name:14s} {experiment.description}")
+        elif args.command == "notebooks":
+            from gradfail.notebooks import write_notebooks  # needs jupytext, which only the book's tools install
+
+            written = write_notebooks(args.book, args.out)
+            print(f"wrote {len(written)} notebooks to {args.out / args.book.resolve().name}")
+        elif args.experiment == "all":
+            run_all(args.scale, args.device, args.seed, args.out)
+        else:
+            run_command(args.experiment, args.scale, args.device, args.seed, args.out)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -1,0 +1,99 @@
+"""The built book as a reader sees it: every chapter page opened in headless Chromium.
+
+Each page must load every image, have MathJax typeset every equation, show its theorem boxes, and leave no error
+in the browser console. Runs after `jupyter-book build .` (`make browser-test`); skipped, with the reason, when
+the book is not built or no Chromium is installed (Debian: `apt-get install chromium`).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# as root and offline: no sandbox, no GPU, and none of Chromium's own background requests to Google's hosts
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chapter_pages() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [toc["root"]] + [entry["file"] for entry in toc.get("chapters", [])]
+
+
+@pytest.fixture(scope="module")
+def book_url() -> Iterator[str]:
+    """The built book served over HTTP on a free localhost port, for as long as the tests run."""
+    if not (HTML / "index.html").exists():
+        pytest.skip("the book is not built: run `jupyter-book build .` first")
+    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if CHROMIUM is None:
+        pytest.skip("no Chromium on this machine (Debian: apt-get install chromium); the browser check needs one")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.mark.parametrize("chapter", chapter_pages())
+def test_chapter_page_renders(chapter: str, book_url: str, browser) -> None:
+    page = browser.new_page()
+    console_errors: list[str] = []
+    page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: console_errors.append(str(error)))
+    page.goto(f"{book_url}/{chapter}.html", wait_until="load")
+    equations = page.locator(".math").count()
+    if equations:  # Sphinx loads MathJax only on pages with mathematics
+        page.wait_for_function("() => window.MathJax?.startup?.promise", timeout=30_000)
+        page.evaluate("() => MathJax.startup.promise")
+
+    broken_images = page.evaluate(
+        "() => Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
+    )
+    assert broken_images == [], f"{chapter}: images that did not load: {broken_images}"
+
+    source = (ROOT / f"{chapter}.md").read_text()
+    figures = len(re.findall(r"^\s+name: fig-", source, flags=re.M))
+    assert page.locator("figure img").count() >= figures, f"{chapter}: fewer figure images than figures"
+
+    typeset = page.locator(".math mjx-container").count()
+    assert typeset == equations, f"{chapter}: MathJax typeset {typeset} of {equations} equations"
+    if "$" in source:
+        assert equations > 0, f"{chapter}: the source has mathematics but the page shows none"
+
+    theorem_boxes = len(re.findall(r"^`{3,}\{prf:(?!ref)\w+\}", source, flags=re.M))
+    assert page.locator("div.proof").count() >= theorem_boxes, f"{chapter}: theorem boxes missing"
+
+    assert console_errors == [], f"{chapter}: browser console errors: {console_errors}"
+    page.close()
