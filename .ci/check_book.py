@@ -1,5 +1,6 @@
 """Check the built HTML book as a reader would get it: every chapter page exists and shows its figures,
-theorem boxes, exercises (with folded solutions) and citations, and no directive leaked through as text.
+theorem boxes, exercises (with folded solutions), citations and a Colab button that opens the chapter's
+published notebook, and no directive leaked through as text.
 
 Run after `jupyter-book build .`: python .ci/check_book.py
 """
@@ -11,6 +12,8 @@ import sys
 from pathlib import Path
 
 import yaml
+
+from gradfail.notebooks import colab_url
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
@@ -43,6 +46,8 @@ def problems_of(chapter: str) -> list[str]:
         problems.append("not every exercise has a folded solution")
     if "{cite}" in source and 'class="bibtex-citation"' not in html:
         problems.append("citations did not resolve")
+    if "kernelspec" in source and colab_url(chapter) not in html:
+        problems.append(f"the Colab button does not open {colab_url(chapter)}")
     for leaked in ("```{", "{glue:", "{cite}", "{prf:ref}", "Traceback (most recent call last)"):
         if leaked in html:
             problems.append(f"the page shows {leaked!r} as text")
