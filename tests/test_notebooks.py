@@ -16,6 +16,7 @@ from gradfail.notebooks import (
     NOTEBOOKS_BRANCH,
     chapter_sources,
     colab_url,
+    without_solutions,
     write_notebooks,
 )
 
@@ -74,3 +75,24 @@ def test_command_line_writes_the_notebooks(tmp_path: Path, capsys: pytest.Captur
 def test_a_missing_book_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="book"):
         chapter_sources(tmp_path / "nowhere")
+
+
+def test_assignment_notebooks_keep_exercises_and_drop_every_solution(tmp_path: Path) -> None:
+    full = {p.name: nbformat.read(p, as_version=4) for p in write_notebooks(BOOK, tmp_path / "full")}
+    bare = {p.name: nbformat.read(p, as_version=4) for p in write_notebooks(BOOK, tmp_path / "bare", solutions=False)}
+    for name, notebook in bare.items():
+        text = "\n".join(cell.source for cell in notebook.cells)
+        full_text = "\n".join(cell.source for cell in full[name].cells)
+        assert "````{solution-start}" not in text and "````{solution-end}" not in text, name
+        assert text.count("{exercise}") == full_text.count("{exercise}"), name
+        bare_code = [c.source for c in notebook.cells if c.cell_type == "code"]
+        full_code = [c.source for c in full[name].cells if c.cell_type == "code"]
+        assert all(code in full_code for code in bare_code), name
+        if "````{solution-start}" in full_text:
+            assert len(bare_code) < len(full_code), f"{name}: no solution code cell was removed"
+
+
+def test_an_unclosed_solution_is_a_clear_error() -> None:
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("````{solution-start} ex\n````")])
+    with pytest.raises(ValueError, match="solution-end"):
+        without_solutions(notebook)

@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     notebooks = commands.add_parser("notebooks", help="write every chapter as an .ipynb (for Colab and nbval)")
     notebooks.add_argument("--book", type=Path, default=Path("book"), help="folder of the chapters (default book)")
     notebooks.add_argument("--out", type=Path, default=Path("_build/notebooks"), help="output folder")
+    notebooks.add_argument("--no-solutions", action="store_true", help="leave the exercises' solutions out")
     return parser
 
 
@@ -69,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "notebooks":
             from gradfail.notebooks import write_notebooks  # needs jupytext, which only the book's tools install
 
-            written = write_notebooks(args.book, args.out)
+            written = write_notebooks(args.book, args.out, solutions=not args.no_solutions)
             print(f"wrote {len(written)} notebooks to {args.out / args.book.resolve().name}")
         elif args.experiment == "all":
             run_all(args.scale, args.device, args.seed, args.out)

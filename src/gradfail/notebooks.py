@@ -1,7 +1,9 @@
 """The chapters as stand-alone Jupyter notebooks, for Colab and for nbval.
 
 Each `book/*.md` chapter (a jupytext MyST notebook) is written as an `.ipynb` with no outputs whose first cell
-installs the helpers when they are missing, so the same file runs in the repository and on Colab.
+installs the helpers when they are missing, so the same file runs in the repository and on Colab. For an
+assignment, the exercises' solutions (sphinx-exercise's gated `solution-start` … `solution-end` blocks) can be
+left out.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ GITHUB_REPOSITORY = "gradfail/gradfail"
 NOTEBOOKS_BRANCH = "notebooks"
 COLAB = "https://colab.research.google.com"
 INSTALL_TAG = "install-gradfail"
+SOLUTION_FENCE = "````"  # the gated solution directives are four-backtick fences (see any chapter's exercises)
 INSTALL_REQUIREMENT = f"gradfail[notebook] @ git+https://github.com/{GITHUB_REPOSITORY}@main"
 
 INSTALL_SOURCE = f'''\
@@ -50,14 +53,43 @@ def chapter_notebook(source: Path) -> nbformat.NotebookNode:
     return notebook
 
 
-def write_notebooks(book: Path, out: Path) -> list[Path]:
-    """Write every chapter of `book` to `out/<book folder>/<chapter>.ipynb`, the path the Colab button opens."""
+def without_solutions(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The notebook with every gated solution removed: its markdown and its code cells; exercises stay."""
+    cells, in_solution, closing_fence = [], False, False
+    for cell in notebook.cells:
+        if cell.cell_type != "markdown":
+            if not in_solution:
+                cells.append(cell)
+            continue
+        kept = []
+        for line in cell.source.splitlines():
+            if closing_fence:  # the fence line that closes `{solution-end}`
+                closing_fence = False
+            elif line.startswith(f"{SOLUTION_FENCE}{{solution-start}}"):
+                in_solution = True
+            elif in_solution and line.startswith(f"{SOLUTION_FENCE}{{solution-end}}"):
+                in_solution, closing_fence = False, True
+            elif not in_solution:
+                kept.append(line)
+        if "".join(kept).strip():
+            cell.source = "\n".join(kept).strip("\n")
+            cells.append(cell)
+    if in_solution:
+        raise ValueError("notebook has a solution-start block without its solution-end")
+    notebook.cells = cells
+    return notebook
+
+
+def write_notebooks(book: Path, out: Path, *, solutions: bool = True) -> list[Path]:
+    """Write every chapter of `book` to `out/<book folder>/<chapter>.ipynb`, the path the Colab button opens;
+    with `solutions=False`, without the exercises' solutions (for an assignment)."""
     folder = out / book.resolve().name
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for source in chapter_sources(book):
+        notebook = chapter_notebook(source)
         target = folder / f"{source.stem}.ipynb"
-        nbformat.write(chapter_notebook(source), target)
+        nbformat.write(notebook if solutions else without_solutions(notebook), target)
         written.append(target)
     return written
 
