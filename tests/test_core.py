@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
+from gradfail.cli import main
 from gradfail.devices import resolve_device
+from gradfail.experiments import Experiment
 from gradfail.gradients import per_example_gradients
 from gradfail.losses import accuracy, hinge_loss
 from gradfail.parity.settings import ParitySettings
-from gradfail.results import Results, committed_results, first_step, provenance, provenance_label
+from gradfail.results import Results, committed_results, finished_run, first_step, provenance, provenance_label
 from gradfail.scale import active_scale, scale_of, settings_for
 from gradfail.seeding import derived_seed, generator
 from gradfail.training import evaluation_steps, progress_enabled, train_online
@@ -162,3 +168,46 @@ def test_progress_bars_follow_the_environment(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.delenv("GRADFAIL_PROGRESS")
     monkeypatch.setenv("CI", "true")
     assert not progress_enabled()
+
+
+@dataclass(frozen=True)
+class _CountSettings:
+    """A stand-in experiment's settings for the command-line tests."""
+
+    count: int = 3
+
+    @classmethod
+    def quick(cls) -> _CountSettings:
+        return cls()
+
+    @classmethod
+    def paper(cls) -> _CountSettings:
+        return cls(count=5)
+
+
+def _count_experiment(name: str) -> Experiment:
+    def run(settings: _CountSettings, *, seed: int = 0, device: str = "auto") -> Results:
+        start = time.perf_counter()
+        arrays = {"values": np.arange(settings.count)}
+        return finished_run(name, settings, arrays, seed=seed, device=resolve_device(device), started=start)
+
+    return Experiment(name, f"stand-in {name}", _CountSettings, run, lambda r: [f"{len(r['values'])} values"])
+
+
+def test_run_all_runs_every_experiment_but_the_skipped_and_tabulates_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stand_ins = {name: _count_experiment(name) for name in ("first", "second", "third")}
+    monkeypatch.setattr("gradfail.cli.EXPERIMENTS", stand_ins)
+    monkeypatch.setattr("gradfail.experiments.EXPERIMENTS", stand_ins)
+    assert main(["run", "all", "--scale", "paper", "--device", "cpu", "--out", str(tmp_path), "--skip", "second"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["first-paper.npz", "third-paper.npz"]
+    assert len(Results.load(tmp_path / "third-paper.npz")["values"]) == 5
+    table = capsys.readouterr().out.split("experiment")[-1]
+    assert "first" in table and "third" in table and "second" not in table and "total" in table
+
+
+def test_run_rejects_unknown_skips_and_skip_without_all(tmp_path: Path) -> None:
+    assert main(["run", "all", "--skip", "no-such-experiment", "--out", str(tmp_path)]) == 2
+    assert main(["run", "parity", "--skip", "stocks", "--out", str(tmp_path)]) == 2
+    assert not any(tmp_path.iterdir())
