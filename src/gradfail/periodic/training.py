@@ -1,0 +1,66 @@
+"""Training on linear-periodic targets (§2.2): the network of the variance measurement, Linear(d, m) → ReLU →
+Linear(m, 1), fitted by Adam with the square loss to y = cos(v*ᵀx), x ~ N(0, I_d), r = ‖v*‖ = √d."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import torch
+
+from gradfail.layers import seeded_mlp
+from gradfail.parity.network import StackedTwoLayerReLU
+from gradfail.periodic.alignment import best_alignment
+from gradfail.periodic.settings import PeriodicSettings
+from gradfail.periodic.target import cosine_target, sample_directions, trivial_mse
+from gradfail.seeding import derived_seed, generator
+from gradfail.validation import require_int
+
+TARGET_STREAM, INIT_STREAM, TRAIN_STREAM, TEST_STREAM = range(4)
+
+
+def tied_radius(dim: int) -> float:
+    """The book's rule tying the frequency to the dimension: r = √d, so that r² = d."""
+    return math.sqrt(require_int("dim", dim, minimum=1))
+
+
+class PeriodicGroup:
+    """The replicates of one dimension d: targets cos(v*ᵀx) with ‖v*‖ = √d, stacked networks, data streams; fresh
+    training inputs are drawn `eval_every` steps at a time."""
+
+    def __init__(self, dim: int, settings: PeriodicSettings, seed: int, device: torch.device) -> None:
+        runs = range(settings.replicates)
+        self.dim, self.batch_size, self.block = dim, settings.batch_size, settings.eval_every
+        radius = tied_radius(dim)
+        targets = [generator(derived_seed(seed, dim, r, TARGET_STREAM)) for r in runs]
+        self.directions = torch.cat([sample_directions(1, dim, radius, g) for g in targets]).float().to(device)
+        networks = [
+            seeded_mlp([dim, settings.train_width, 1], generator(derived_seed(seed, dim, r, INIT_STREAM))) for r in runs
+        ]
+        self.model = StackedTwoLayerReLU(networks).to(device)
+        self.generators = [generator(derived_seed(seed, dim, r, TRAIN_STREAM), device) for r in runs]
+        test_generators = [generator(derived_seed(seed, dim, r, TEST_STREAM)) for r in runs]
+        self.test_inputs = torch.stack(
+            [torch.randn(settings.test_samples, dim, generator=g) for g in test_generators]
+        ).to(device)
+        self.test_labels = cosine_target(self.test_inputs, self.directions)
+        self.trivial = trivial_mse(radius)
+        self.batches = self._training_batches()
+
+    def _training_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Fresh (inputs (M, B, d), labels (M, B)) for every step, drawn `block` steps at a time."""
+        while True:
+            shape = (self.block, self.batch_size, self.dim)
+            inputs = torch.stack([torch.randn(shape, generator=g, device=g.device) for g in self.generators], dim=1)
+            labels = cosine_target(inputs, self.directions)
+            yield from zip(inputs, labels, strict=True)
+
+    def training_loss(self) -> torch.Tensor:
+        """Sum over replicates of the mean square loss ½(p(x) − y)² on a fresh batch."""
+        inputs, labels = next(self.batches)
+        return 0.5 * (self.model(inputs) - labels).pow(2).mean(dim=-1).sum()
+
+    def evaluate(self) -> torch.Tensor:
+        """Per replicate (last axis): test MSE / the trivial predictor's MSE, and the best alignment maxⱼ ρⱼ²."""
+        relative_error = (self.model(self.test_inputs) - self.test_labels).pow(2).mean(dim=-1) / self.trivial
+        return torch.stack([relative_error, best_alignment(self.model.hidden_weight, self.directions)])
