@@ -8,13 +8,22 @@ from typing import Any
 
 import numpy as np
 
+from gradfail.conditioning.experiment import LINEAR, run_conditioning
+from gradfail.conditioning.settings import ConditioningSettings
 from gradfail.epilogue.intermediate import IntermediateSettings, run_intermediate
 from gradfail.epilogue.sparse import SparseParitySettings, run_sparse_parity, steps_to_solve
 from gradfail.flat.experiment import exact_step_share, final_test_error, run_flat
 from gradfail.flat.learners import LEARNERS
 from gradfail.flat.settings import FlatSettings
+from gradfail.lines.experiment import final_accuracy as final_tuple_accuracy
+from gradfail.lines.experiment import key as line_key
+from gradfail.lines.experiment import run_end_to_end
+from gradfail.lines.objectives import APPROACHES
+from gradfail.lines.settings import LineSettings
 from gradfail.parity.experiment import final_accuracy, run_parity
 from gradfail.parity.settings import ParitySettings
+from gradfail.periodic.experiment import run_periodic, tied_fit
+from gradfail.periodic.settings import PeriodicSettings
 from gradfail.results import Results
 from gradfail.stocks.experiment import first_step_below, run_stocks
 from gradfail.stocks.settings import StocksSettings
@@ -42,6 +51,27 @@ def summarise_parity(results: Results) -> list[str]:
     return lines
 
 
+def summarise_periodic(results: Results) -> list[str]:
+    """One line per training run: d, replicate, final relative test error and best alignment; then the fitted
+    decay rate of Var/G² per dimension with r = √d."""
+    lines = ["    d  replicate  relative test error  best alignment rho^2"]
+    for run, d in enumerate(results["train_dims"]):
+        error, alignment = results["relative_error"][-1, run], results["best_alignment"][-1, run]
+        lines.append(f"{d:5d}  {results['replicates'][run]:9d}  {error:19.4f}  {alignment:20.3f}")
+    lines.append(f"Var/G^2 with r = sqrt(d) falls like exp(-{-tied_fit(results).slope:.3f} d)")
+    return lines
+
+
+def summarise_end_to_end(results: Results) -> list[str]:
+    """One line per run: k, approach, replicate and final tuple accuracy (mean of the last four evaluations)."""
+    lines = ["    k  approach       replicate  final accuracy"]
+    for approach in APPROACHES:
+        finals = final_tuple_accuracy(results, approach, last=min(4, len(results[line_key(approach, "steps")])))
+        for run, k in enumerate(results["ks"]):
+            lines.append(f"{k:5d}  {approach:13s}  {results['replicates'][run]:9d}  {finals[run]:14.3f}")
+    return lines
+
+
 def summarise_stocks(results: Results) -> list[str]:
     """One line per run: k, estimator, final primary loss and the first step with loss ≤ −0.9."""
     reached = first_step_below(results, -0.9)
@@ -49,6 +79,19 @@ def summarise_stocks(results: Results) -> list[str]:
     for run, k in enumerate(results["stocks"]):
         step = "never" if np.isnan(reached[run]) else f"{reached[run]:.0f}"
         lines.append(f"{k:6d}  {results['estimators'][run]:13s}  {results['loss'][-1, run]:10.3f}  {step:>18s}")
+    return lines
+
+
+def summarise_conditioning(results: Results) -> list[str]:
+    """One line per learner and replicate: final relative validation errors of the encoding and of the curve."""
+    lines = ["learner          replicate  encoding error  curve error"]
+    for i, learner in enumerate(LINEAR):
+        for r, (encoding, curve) in enumerate(
+            zip(results["encoding_error"][-1, i], results["decoded_error"][-1, i], strict=True)
+        ):
+            lines.append(f"{learner:15s}  {r:9d}  {encoding:14.2e}  {curve:11.2e}")
+    for r, curve in enumerate(results["autoencoder_error"][-1]):
+        lines.append(f"{'auto-encoder':15s}  {r:9d}  {'-':>14s}  {curve:11.2e}")
     return lines
 
 
@@ -90,11 +133,32 @@ EXPERIMENTS: dict[str, Experiment] = {
             "parity", "§2.1 Figure 1: learning random parities with SGD", ParitySettings, run_parity, summarise_parity
         ),
         Experiment(
+            "periodic",
+            "§2.2 Theorem 2: the gradient's signal about cos(v*·x), computed exactly, and training",
+            PeriodicSettings,
+            run_periodic,
+            summarise_periodic,
+        ),
+        Experiment(
+            "end-to-end",
+            "§3.1 Figure 3: k-tuples of line images, end-to-end against decomposition",
+            LineSettings,
+            run_end_to_end,
+            summarise_end_to_end,
+        ),
+        Experiment(
             "stocks",
             "§3.2 Figure 4: end-to-end against decomposition gradient estimators",
             StocksSettings,
             run_stocks,
             summarise_stocks,
+        ),
+        Experiment(
+            "conditioning",
+            "§4 Figure 6: encoding piecewise-linear curves, four architectures",
+            ConditioningSettings,
+            run_conditioning,
+            summarise_conditioning,
         ),
         Experiment(
             "flat", "§5 Figure 7: learning through a flat staircase activation", FlatSettings, run_flat, summarise_flat
