@@ -52,6 +52,9 @@ def book_url() -> Iterator[str]:
     """The built book served over HTTP on a free localhost port, for as long as the tests run."""
     if not (HTML / "index.html").exists():
         unavailable("the book is not built: run `jupyter-book build .` first")
+    sources = [ROOT / "_config.yml", ROOT / "_toc.yml", *ROOT.glob("book/*.md")]
+    if max(path.stat().st_mtime for path in sources) > (HTML / "index.html").stat().st_mtime:
+        unavailable("the built book is older than its sources: rebuild it (`make book`) before checking it")
     handler = functools.partial(_QuietHandler, directory=str(HTML))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
