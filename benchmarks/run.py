@@ -12,7 +12,6 @@ import argparse
 import os
 import platform
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from gradfail.notebooks import chapter_notebook, chapter_sources
 from gradfail.parity.experiment import run_parity
 from gradfail.parity.settings import ParitySettings
 from gradfail.seeding import generator
+from gradfail.timing import best_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,23 +45,15 @@ class Comparison:
         return self.baseline_s / self.project_s
 
 
-def seconds(task: Callable[[], object], repeats: int = 1) -> float:
-    """The best of `repeats` wall-clock timings of `task` (the least disturbed by the rest of the machine)."""
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        task()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def parity_batched_vs_one_at_a_time(iterations: int, replicates: int) -> Comparison:
     """Figure 1 at the paper's dimensions, widths and batch: all (d, seed) runs as one stacked model against
     the same runs trained one model at a time, both through `run_parity`, for `iterations` SGD steps."""
     batched = replace(ParitySettings.paper(), iterations=iterations, replicates=replicates, eval_every=100)
     one_at_a_time = [replace(batched, dims=(d,), replicates=1) for d in batched.dims for _ in range(replicates)]
-    project = seconds(lambda: run_parity(batched, device="cpu"))
-    baseline = seconds(lambda: [run_parity(settings, seed=i, device="cpu") for i, settings in enumerate(one_at_a_time)])
+    project = best_seconds(lambda: run_parity(batched, device="cpu"))
+    baseline = best_seconds(
+        lambda: [run_parity(settings, seed=i, device="cpu") for i, settings in enumerate(one_at_a_time)]
+    )
     runs = len(one_at_a_time)
     return Comparison(
         "Figure 1, stacked runs",
@@ -82,8 +74,8 @@ def line_images_vectorised_vs_loop(batch: int, batches: int, loop_images: int) -
         for _ in range(batches):  # each batch is used and dropped, as in training (keeping them all would time
             sample_line_images(batch, draws)  # the allocation of fresh memory pages instead)
 
-    project = seconds(batched, repeats=3)
-    baseline = seconds(lambda: render_lines_loop(sample_line_parameters(loop_images, generator(0))), repeats=3)
+    project = best_seconds(batched, repeats=3)
+    baseline = best_seconds(lambda: render_lines_loop(sample_line_parameters(loop_images, generator(0))), repeats=3)
     images = batch * batches
     return Comparison(
         "line images (Figure 2)",
@@ -120,8 +112,8 @@ def snr_gradients_vectorised_vs_loop(k: int, tuples: int, loop_tuples: int) -> C
         return gradients
 
     count = tuples * 2**k
-    project = seconds(vectorised, repeats=3)
-    baseline = seconds(loop) * count / loop_tuples
+    project = best_seconds(vectorised, repeats=3)
+    baseline = best_seconds(loop) * count / loop_tuples
     return Comparison(
         "Figure 5, per-tuple gradients",
         f"{count:,} single-tuple gradients (k = {k}, {tuples:,} tuples × {2**k} mirror images)",

@@ -19,6 +19,7 @@ from gradfail.parity.settings import ParitySettings
 from gradfail.results import Results, committed_results, finished_run, first_step, provenance, provenance_label
 from gradfail.scale import active_scale, scale_of, settings_for
 from gradfail.seeding import derived_seed, generator
+from gradfail.timing import best_seconds
 from gradfail.training import evaluation_steps, progress_enabled, train_online
 from gradfail.validation import require_choice, require_int, require_int_tuple, require_positive_float
 
@@ -211,3 +212,10 @@ def test_run_rejects_unknown_skips_and_skip_without_all(tmp_path: Path) -> None:
     assert main(["run", "all", "--skip", "no-such-experiment", "--out", str(tmp_path)]) == 2
     assert main(["run", "parity", "--skip", "stocks", "--out", str(tmp_path)]) == 2
     assert not any(tmp_path.iterdir())
+
+
+def test_best_seconds_takes_the_fastest_of_its_repeats() -> None:
+    pauses = iter([0.02, 0.0, 0.01])
+    assert best_seconds(lambda: time.sleep(next(pauses)), repeats=3) < 0.01
+    with pytest.raises(ValueError, match="repeats"):
+        best_seconds(lambda: None, repeats=0)
