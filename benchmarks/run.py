@@ -74,7 +74,7 @@ def line_images_vectorised_vs_loop(batch: int, batches: int, loop_images: int) -
         for _ in range(batches):  # each batch is used and dropped, as in training (keeping them all would time
             sample_line_images(batch, draws)  # the allocation of fresh memory pages instead)
 
-    project = best_seconds(batched, repeats=3)
+    project = best_seconds(batched, repeats=10)
     baseline = best_seconds(lambda: render_lines_loop(sample_line_parameters(loop_images, generator(0))), repeats=3)
     images = batch * batches
     return Comparison(
@@ -164,7 +164,7 @@ def main() -> None:
     )
     comparisons = []
     if "images" in args.only:
-        comparisons.append(line_images_vectorised_vs_loop(batch=800, batches=25, loop_images=1_000))
+        comparisons.append(line_images_vectorised_vs_loop(batch=800, batches=250, loop_images=1_000))
     if "snr" in args.only:
         comparisons.append(snr_gradients_vectorised_vs_loop(k=3, tuples=800, loop_tuples=200))
     if "parity" in args.only:

@@ -20,6 +20,8 @@ from gradfail.cli import main
 from gradfail.lines.experiment import final_accuracy, key, parity_accuracy, run_end_to_end
 from gradfail.lines.images import (
     IMAGE_SIZE,
+    MAX_LENGTH,
+    LineParameters,
     mirror,
     render_lines,
     render_lines_loop,
@@ -68,6 +70,20 @@ TINY_SNR = SnrSettings(ks=(1, 2), initialisations=6, images=96, chunk_images=48)
 def test_vectorised_images_match_the_loop(variant: str) -> None:
     parameters = sample_line_parameters(400, generator(0), variant)
     assert torch.equal(render_lines(parameters, variant), render_lines_loop(parameters, variant))
+
+
+def test_lines_leaving_the_image_at_every_side() -> None:
+    # the first image leaves at the top left (the smallest slots of the batch), the last at the bottom right;
+    # the shortest and longest lengths, and angles on the axes and diagonals
+    centre_x = torch.tensor([0.0, 27.0, 0.0, 27.0, 13.5], dtype=torch.float64)
+    centre_y = torch.tensor([0.0, 27.0, 27.0, 0.0, 13.5], dtype=torch.float64)
+    angles = torch.tensor([math.pi / 4, math.pi / 4, 3 * math.pi / 4, 0.0, math.pi / 2], dtype=torch.float64)
+    lengths = torch.tensor([MAX_LENGTH, MAX_LENGTH, 5.0, 22.9, MAX_LENGTH], dtype=torch.float64)
+    parameters = LineParameters(angles, lengths, centre_x, centre_y)
+    for variant in ("paper", "scripts"):
+        images = render_lines(parameters, variant)
+        assert torch.equal(images, render_lines_loop(parameters, variant))
+        assert (images.sum(dim=(1, 2)) >= 2).all()  # each line keeps its centre and a neighbour
 
 
 def test_images_are_binary_lines_with_balanced_labels() -> None:
