@@ -14,6 +14,7 @@ from gradfail.cli import main
 from gradfail.devices import resolve_device
 from gradfail.experiments import Experiment
 from gradfail.gradients import per_example_gradients
+from gradfail.layers import stacked_scores
 from gradfail.losses import accuracy, hinge_loss
 from gradfail.parity.settings import ParitySettings
 from gradfail.results import Results, committed_results, finished_run, first_step, provenance, provenance_label
@@ -219,3 +220,18 @@ def test_best_seconds_takes_the_fastest_of_its_repeats() -> None:
     assert best_seconds(lambda: time.sleep(next(pauses)), repeats=3) < 0.01
     with pytest.raises(ValueError, match="repeats"):
         best_seconds(lambda: None, repeats=0)
+
+
+def test_stacked_scores_is_the_one_column_layer() -> None:
+    inputs = torch.randn(3, 5, 4, 7, generator=generator(0), requires_grad=True)
+    weight = torch.randn(3, 7, 1, generator=generator(1), requires_grad=True)
+    bias = torch.randn(3, 1, 1, generator=generator(2), requires_grad=True)
+    scores = stacked_scores(inputs, weight, bias)
+    expected = torch.baddbmm(bias, inputs.reshape(3, 20, 7), weight).reshape(3, 5, 4)
+    torch.testing.assert_close(scores, expected)
+    grads = torch.autograd.grad(scores.square().sum(), (inputs, weight, bias))
+    expected_grads = torch.autograd.grad(expected.square().sum(), (inputs, weight, bias))
+    for grad, expected_grad in zip(grads, expected_grads, strict=True):
+        torch.testing.assert_close(grad, expected_grad)
+    with pytest.raises(ValueError, match=r"weight must have shape \(3, 7, 1\)"):
+        stacked_scores(inputs, weight.transpose(1, 2), bias)

@@ -157,6 +157,18 @@ def test_recurrent_cell_runs_left_to_right() -> None:
         StackedRecurrentCell(2, 4, 6, [generator(0)])
 
 
+def test_recurrent_cell_is_the_recurrence() -> None:
+    cell = StackedRecurrentCell(3, 4, 6, [generator(0), generator(1), generator(2)])
+    inputs = random_signs((3, 5, 7), generator(3))
+    for m in range(3):  # copy m, one step at a time: h_t = W₂ relu(W₁ [h_{t−1}; x_t] + b₁) + b₂, s_t = uᵀh_t + c
+        state, scores = torch.zeros(5, 4), []
+        for t in range(7):
+            hidden = torch.relu(torch.cat([state, inputs[m, :, t : t + 1]], dim=1) @ cell.w1[m] + cell.b1[m])
+            state = hidden @ cell.w2[m] + cell.b2[m]
+            scores.append((state @ cell.readout[m] + cell.readout_bias[m]).squeeze(-1))
+        torch.testing.assert_close(cell(inputs)[m], torch.stack(scores, dim=-1))
+
+
 def test_run_intermediate() -> None:
     results = run_intermediate(INTERMEDIATE, seed=0, device="cpu")
     assert results["accuracy"].shape == (4, 4)

@@ -32,3 +32,17 @@ def seeded_mlp(sizes: Sequence[int], generator: torch.Generator) -> nn.Sequentia
     for i, (fan_in, fan_out) in enumerate(pairwise(sizes)):
         layers += [seeded_linear(fan_in, fan_out, generator)] + ([nn.ReLU()] if i < len(sizes) - 2 else [])
     return nn.Sequential(*layers)
+
+
+def stacked_scores(inputs: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """The one-output last layer of M stacked networks: inputs (M, …, n) · weight (M, n, 1) + bias (M, 1, 1) → (M, …).
+
+    Computed as a broadcast product and a sum: a batched matrix product with one output column, and its backward
+    pass (an outer product), are several times slower on CPUs."""
+    if weight.dim() != 3 or weight.shape[-1] != 1 or weight.shape[:2] != (inputs.shape[0], inputs.shape[-1]):
+        raise ValueError(
+            f"weight must have shape ({inputs.shape[0]}, {inputs.shape[-1]}, 1) for inputs of shape "
+            f"{tuple(inputs.shape)}, got {tuple(weight.shape)}"
+        )
+    leading = (inputs.shape[0],) + (1,) * (inputs.dim() - 2)
+    return (inputs * weight.reshape(*leading, -1)).sum(dim=-1) + bias.reshape(leading)

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from gradfail.devices import resolve_device
-from gradfail.layers import seeded_linear
+from gradfail.layers import seeded_linear, stacked_scores
 from gradfail.losses import accuracy, hinge_loss
 from gradfail.parity.data import random_signs
 from gradfail.results import Results, finished_run
@@ -83,14 +83,14 @@ class StackedRecurrentCell(nn.Module):
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         """Scores after every bit, shape (M, B, n), for inputs of shape (M, B, n)."""
-        count, batch, length = inputs.shape
-        state = inputs.new_zeros(count, batch, self.state_size)
-        scores = []
-        for t in range(length):
-            hidden = torch.relu(torch.baddbmm(self.b1, torch.cat([state, inputs[..., t : t + 1]], dim=-1), self.w1))
-            state = torch.baddbmm(self.b2, hidden, self.w2)
-            scores.append(torch.baddbmm(self.readout_bias, state, self.readout).squeeze(-1))
-        return torch.stack(scores, dim=-1)
+        # W₁[h; x] + b₁ = W₁ₕh + (x·w₁ₓ + b₁): the input's share for every step at once, (n, M, B, hidden)
+        input_terms = torch.addcmul(self.b1, inputs.permute(2, 0, 1).unsqueeze(-1), self.w1[:, -1:])
+        state_weight = self.w1[:, :-1]
+        states = []
+        for t, input_term in enumerate(input_terms):
+            hidden = torch.relu(input_term if t == 0 else torch.baddbmm(input_term, states[-1], state_weight))  # h₀ = 0
+            states.append(torch.baddbmm(self.b2, hidden, self.w2))
+        return stacked_scores(torch.stack(states, dim=2), self.readout, self.readout_bias)  # every readout at once
 
 
 def supervised_loss(approach: str, scores: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:

@@ -13,7 +13,7 @@ import torch
 from gradfail.devices import resolve_device
 from gradfail.losses import accuracy, hinge_loss
 from gradfail.parity.data import parity_labels
-from gradfail.parity.experiment import stacked_inputs
+from gradfail.parity.experiment import parity_batches, stacked_inputs
 from gradfail.parity.network import StackedTwoLayerReLU, paper_network
 from gradfail.results import Results, finished_run, first_step
 from gradfail.seeding import derived_seed, generator
@@ -92,9 +92,9 @@ class SparseGroup:
                 for k, r in self.runs
             ]
         ).to(device)
-        self.train = [generator(derived_seed(seed, dim, k, r, TRAIN_STREAM), device) for k, r in self.runs]
+        train = [generator(derived_seed(seed, dim, k, r, TRAIN_STREAM), device) for k, r in self.runs]
+        self.batches = parity_batches(train, self.supports, settings.batch_size, settings.eval_every)
         self.test = [generator(derived_seed(seed, dim, k, r, TEST_STREAM), device) for k, r in self.runs]
-        self.batch_size = settings.batch_size
         self.null_supports = [
             null_supports(support, settings.null_sets, generator(derived_seed(seed, dim, k, r, NULL_STREAM))).to(device)
             for support, (k, r) in zip(self.supports.cpu(), self.runs, strict=True)
@@ -105,7 +105,7 @@ class SparseGroup:
         return inputs, parity_labels(inputs, self.supports.unsqueeze(1))
 
     def training_loss(self) -> torch.Tensor:
-        inputs, labels = self._inputs(self.train, self.batch_size)
+        inputs, labels = next(self.batches)
         return hinge_loss(self.model(inputs), labels).sum()
 
     def evaluate(self) -> torch.Tensor:

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gradfail.layers import stacked_scores
 from gradfail.lines.images import IMAGE_SIZE
 from gradfail.validation import require_choice, require_int
 
@@ -117,7 +118,7 @@ class StackedLineScorer(nn.Module):
 
     def score(self, features: torch.Tensor) -> torch.Tensor:
         """N1's last layer: scores (M, N) from features (M, N, 100)."""
-        return torch.baddbmm(self.score_bias, features, self.score_weight).squeeze(-1)
+        return stacked_scores(features, self.score_weight, self.score_bias)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Image scores (M, N) for images (M, N, 28, 28)."""
@@ -143,7 +144,7 @@ class StackedParityHead(nn.Module):
     def forward(self, scores: torch.Tensor) -> torch.Tensor:
         """Tuple scores (M, B) for image scores (M, B, k)."""
         hidden = torch.relu(torch.baddbmm(self.hidden_bias, torch.sigmoid(scores), self.hidden_weight))
-        return torch.baddbmm(self.output_bias, hidden, self.output_weight).squeeze(-1)
+        return stacked_scores(hidden, self.output_weight, self.output_bias)
 
 
 class StackedTupleNetwork(nn.Module):

@@ -32,6 +32,20 @@ def stacked_inputs(generators: Sequence[torch.Generator], shape: tuple[int, ...]
     return torch.stack([random_signs(shape, g) for g in generators])
 
 
+def parity_batches(
+    generators: Sequence[torch.Generator], supports: torch.Tensor, batch_size: int, block: int
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Fresh (inputs (M, B, d), labels (M, B)) for every step, run m's from generators[m] and supports[m].
+
+    Drawn `block` steps at a time (the same numbers as drawing step by step, with a few operations per block
+    instead of a few per run and step)."""
+    require_int("block", block, minimum=1)
+    while True:
+        inputs = stacked_inputs(generators, (block, batch_size, supports.shape[-1])).transpose(0, 1)
+        labels = parity_labels(inputs, supports.unsqueeze(1))
+        yield from zip(inputs, labels, strict=True)
+
+
 class ParityGroup:
     """The replicates of one dimension: their parities, their stacked networks and their data streams."""
 
@@ -49,15 +63,8 @@ class ParityGroup:
         ).to(device)
         self.train_generators = [generator(derived_seed(seed, dim, r, TRAIN_STREAM), device) for r in runs]
         self.test_generators = [generator(derived_seed(seed, dim, r, TEST_STREAM), device) for r in runs]
-        self.batches = self._training_batches(settings.batch_size, block=settings.eval_every)
+        self.batches = parity_batches(self.train_generators, self.supports, settings.batch_size, settings.eval_every)
         self.eval_samples = settings.eval_samples
-
-    def _training_batches(self, batch_size: int, block: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """Fresh (inputs (M, B, d), labels (M, B)) for every step, drawn `block` steps at a time."""
-        while True:
-            inputs = stacked_inputs(self.train_generators, (block, batch_size, self.dim)).transpose(0, 1)
-            labels = parity_labels(inputs, self.supports.unsqueeze(1))
-            yield from zip(inputs, labels, strict=True)
 
     def training_loss(self) -> torch.Tensor:
         """Sum over replicates of the hinge loss on a fresh batch (§2.1)."""

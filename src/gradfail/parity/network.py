@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from gradfail.layers import stacked_scores
 from gradfail.validation import require_int
 
 
@@ -52,9 +53,7 @@ class StackedTwoLayerReLU(nn.Module):
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         """Scores of shape (M, B) for inputs of shape (M, B, dim): network m scores inputs[m]."""
         hidden = torch.relu(torch.baddbmm(self.hidden_bias, inputs, self.hidden_weight))
-        # the output layer as a broadcast product and a sum: a batched matrix product with one output column
-        # (and its backward pass, an outer product) is several times slower on the CPU
-        return (hidden * self.output_weight.transpose(1, 2)).sum(dim=-1) + self.output_bias.squeeze(-1)
+        return stacked_scores(hidden, self.output_weight, self.output_bias)
 
     def network(self, index: int) -> nn.Sequential:
         """A standalone copy of network `index` (e.g. to analyse one trained model)."""
