@@ -209,7 +209,8 @@ def train_linear_learners(settings: ConditioningSettings, seed: int, device: tor
         [
             {"params": adam_learners["fully connected"].parameters(), "lr": settings.fully_connected_lr},
             {"params": adam_learners["convolution"].parameters(), "lr": settings.convolution_lr},
-        ]
+        ],
+        fused=True,
     )
     adam_batches = generator(derived_seed(seed, 0, BATCH_STREAM), device)
     adam_log, adam_snaps = train_linear_group(
@@ -269,7 +270,7 @@ def train_autoencoder(settings: ConditioningSettings, seed: int, device: torch.d
 
     log, snaps = train_in_segments(
         loss,
-        torch.optim.Adam(model.parameters(), lr=settings.autoencoder_lr),
+        torch.optim.Adam(model.parameters(), lr=settings.autoencoder_lr, fused=True),
         evaluate,
         lambda: {"shown": model.decode(curves)[0, :SHOWN]},
         settings.autoencoder_snapshots,

@@ -139,7 +139,7 @@ def run_intermediate(settings: IntermediateSettings, *, seed: int = 0, device: s
     groups = [LengthGroup(n, settings, seed, device) for n in settings.lengths]
     log = train_groups(
         groups,
-        lambda params: torch.optim.Adam(params, lr=settings.learning_rate),
+        lambda params: torch.optim.Adam(params, lr=settings.learning_rate, fused=True),
         iterations=settings.iterations,
         eval_every=settings.eval_every,
         description="intermediate",

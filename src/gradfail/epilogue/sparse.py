@@ -162,7 +162,7 @@ def run_sparse_parity(settings: SparseParitySettings, *, seed: int = 0, device: 
     ]
     log = train_groups(
         groups,
-        lambda params: torch.optim.SGD(params, lr=settings.learning_rate),
+        lambda params: torch.optim.SGD(params, lr=settings.learning_rate, fused=True),
         iterations=settings.iterations,
         eval_every=settings.eval_every,
         description="sparse parity",

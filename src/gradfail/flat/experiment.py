@@ -95,7 +95,7 @@ def run_flat(settings: FlatSettings, *, seed: int = 0, device: str | torch.devic
             return (model.predict(test_inputs) - test_labels).pow(2).mean()
 
         optimiser = torch.optim.Adam(
-            model.parameters(), lr=lr, betas=(settings.beta1, settings.beta2), eps=settings.adam_eps
+            model.parameters(), lr=lr, betas=(settings.beta1, settings.beta2), eps=settings.adam_eps, fused=True
         )
         log = train_online(
             step_loss, optimiser, test_error, iterations=iterations, eval_every=settings.eval_every, description=learner

@@ -87,7 +87,11 @@ def run_end_to_end(settings: LineSettings, *, seed: int = 0, device: str | torch
         log = train_groups(
             groups,
             lambda params: torch.optim.Adam(
-                params, lr=settings.learning_rate, betas=(settings.beta1, settings.beta2), eps=settings.adam_eps
+                params,
+                lr=settings.learning_rate,
+                betas=(settings.beta1, settings.beta2),
+                eps=settings.adam_eps,
+                fused=True,
             ),
             iterations=settings.iterations(approach),
             eval_every=settings.eval_every,

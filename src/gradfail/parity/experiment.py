@@ -84,7 +84,7 @@ def run_parity(settings: ParitySettings, *, seed: int = 0, device: str | torch.d
     groups = [ParityGroup(d, settings, seed, device) for d in settings.dims]
     log = train_groups(
         groups,
-        lambda params: torch.optim.SGD(params, lr=settings.learning_rate),
+        lambda params: torch.optim.SGD(params, lr=settings.learning_rate, fused=True),
         iterations=settings.iterations,
         eval_every=settings.eval_every,
         description="parity",

@@ -106,7 +106,7 @@ def training_arrays(settings: PeriodicSettings, seed: int, device: torch.device)
     groups = [PeriodicGroup(d, settings, seed, device) for d in settings.train_dims]
     log = train_groups(
         groups,
-        lambda params: torch.optim.Adam(params, lr=settings.learning_rate),
+        lambda params: torch.optim.Adam(params, lr=settings.learning_rate, fused=True),
         iterations=settings.iterations,
         eval_every=settings.eval_every,
         description=EXPERIMENT,
