@@ -160,13 +160,21 @@ def test_recurrent_cell_runs_left_to_right() -> None:
 def test_recurrent_cell_is_the_recurrence() -> None:
     cell = StackedRecurrentCell(3, 4, 6, [generator(0), generator(1), generator(2)])
     inputs = random_signs((3, 5, 7), generator(3))
+    naive = []
     for m in range(3):  # copy m, one step at a time: h_t = W₂ relu(W₁ [h_{t−1}; x_t] + b₁) + b₂, s_t = uᵀh_t + c
         state, scores = torch.zeros(5, 4), []
         for t in range(7):
             hidden = torch.relu(torch.cat([state, inputs[m, :, t : t + 1]], dim=1) @ cell.w1[m] + cell.b1[m])
             state = hidden @ cell.w2[m] + cell.b2[m]
             scores.append((state @ cell.readout[m] + cell.readout_bias[m]).squeeze(-1))
-        torch.testing.assert_close(cell(inputs)[m], torch.stack(scores, dim=-1))
+        naive.append(torch.stack(scores, dim=-1))
+    weights = torch.randn(3, 5, 7, generator=generator(4))
+    folded = torch.autograd.grad((cell(inputs) * weights).sum(), list(cell.parameters()))
+    unfolded = torch.autograd.grad((torch.stack(naive) * weights).sum(), list(cell.parameters()))
+    torch.testing.assert_close(cell(inputs), torch.stack(naive))
+    for fast, plain in zip(folded, unfolded, strict=True):  # same function, so the same gradients
+        torch.testing.assert_close(fast, plain)
+    torch.testing.assert_close(cell(inputs[..., :1]), torch.stack(naive)[..., :1])  # a single bit: no recurrence
 
 
 def test_run_intermediate() -> None:

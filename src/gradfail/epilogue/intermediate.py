@@ -82,15 +82,22 @@ class StackedRecurrentCell(nn.Module):
         self.readout_bias = nn.Parameter(torch.stack([c.bias.unsqueeze(0) for _, _, c in layers]).detach())
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Scores after every bit, shape (M, B, n), for inputs of shape (M, B, n)."""
-        # W₁[h; x] + b₁ = W₁ₕh + (x·w₁ₓ + b₁): the input's share for every step at once, (n, M, B, hidden)
+        """Scores after every bit, shape (M, B, n), for inputs of shape (M, B, n).
+
+        With r_t = relu(z_t) and z_t = W₁ₕh_{t−1} + x_t·w₁ₓ + b₁, the two layers fold into one matrix per step:
+        z_{t+1} = (W₁ₕW₂) r_t + (W₁ₕb₂ + x_{t+1}·w₁ₓ + b₁), and s_t = (uᵀW₂) r_t + (uᵀb₂ + c). The same function
+        with half the per-step matrix products: tiny products whose cost is their count, not their size."""
+        state_weight = self.w1[:, :-1]  # W₁ₕ, (M, state, hidden)
+        # the input's share of z_t for every step at once, (n, M, B, hidden); z₁ has no h₀ term (h₀ = 0)
         input_terms = torch.addcmul(self.b1, inputs.permute(2, 0, 1).unsqueeze(-1), self.w1[:, -1:])
-        state_weight = self.w1[:, :-1]
-        states = []
-        for t, input_term in enumerate(input_terms):
-            hidden = torch.relu(input_term if t == 0 else torch.baddbmm(input_term, states[-1], state_weight))  # h₀ = 0
-            states.append(torch.baddbmm(self.b2, hidden, self.w2))
-        return stacked_scores(torch.stack(states, dim=2), self.readout, self.readout_bias)  # every readout at once
+        carried = input_terms[1:] + torch.bmm(self.b2, state_weight)
+        step_weight = torch.bmm(self.w2, state_weight)  # W₁ₕW₂ in the stored (in, out) layout, (M, hidden, hidden)
+        activations = [torch.relu(input_terms[0])]
+        for carried_term in carried:
+            activations.append(torch.relu(torch.baddbmm(carried_term, activations[-1], step_weight)))
+        readout = torch.bmm(self.w2, self.readout)  # (uᵀW₂)ᵀ, (M, hidden, 1)
+        readout_bias = torch.baddbmm(self.readout_bias, self.b2, self.readout)
+        return stacked_scores(torch.stack(activations, dim=2), readout, readout_bias)  # every readout at once
 
 
 def supervised_loss(approach: str, scores: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
