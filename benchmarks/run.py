@@ -1,6 +1,6 @@
 """Speed of the book's vectorised code against straightforward baselines, measured side by side in one run.
 
-    python benchmarks/run.py [--only NAME ...] [--book-times FILE]
+    python benchmarks/run.py [--only NAME ...] [--parity-iterations N] [--parity-replicates N]
 
 Each benchmark times the project's code and a plain baseline doing the same work, on the same machine in the same
 process, and prints their ratio next to the project's goal. Run it on an otherwise idle machine.
