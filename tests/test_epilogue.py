@@ -168,13 +168,14 @@ def test_recurrent_cell_is_the_recurrence() -> None:
             state = hidden @ cell.w2[m] + cell.b2[m]
             scores.append((state @ cell.readout[m] + cell.readout_bias[m]).squeeze(-1))
         naive.append(torch.stack(scores, dim=-1))
+    expected = torch.stack(naive)
     weights = torch.randn(3, 5, 7, generator=generator(4))
     folded = torch.autograd.grad((cell(inputs) * weights).sum(), list(cell.parameters()))
-    unfolded = torch.autograd.grad((torch.stack(naive) * weights).sum(), list(cell.parameters()))
-    torch.testing.assert_close(cell(inputs), torch.stack(naive))
+    unfolded = torch.autograd.grad((expected * weights).sum(), list(cell.parameters()))
+    torch.testing.assert_close(cell(inputs), expected)
     for fast, plain in zip(folded, unfolded, strict=True):  # same function, so the same gradients
         torch.testing.assert_close(fast, plain)
-    torch.testing.assert_close(cell(inputs[..., :1]), torch.stack(naive)[..., :1])  # a single bit: no recurrence
+    torch.testing.assert_close(cell(inputs[..., :1]), expected[..., :1])  # a single bit: no recurrence
 
 
 def test_run_intermediate() -> None:

@@ -73,7 +73,6 @@ class StackedRecurrentCell(nn.Module):
             (seeded_linear(state + 1, hidden, g), seeded_linear(hidden, state, g), seeded_linear(state, 1, g))
             for g in generators
         ]
-        self.state_size = state
         self.w1 = nn.Parameter(torch.stack([a.weight.T for a, _, _ in layers]).detach())
         self.b1 = nn.Parameter(torch.stack([a.bias.unsqueeze(0) for a, _, _ in layers]).detach())
         self.w2 = nn.Parameter(torch.stack([b.weight.T for _, b, _ in layers]).detach())
