@@ -1,18 +1,24 @@
 """`python -m gradfail list | run EXPERIMENT|all | notebooks`: the paper's experiments outside the book, with
-provenance, and the chapters as stand-alone notebooks."""
+provenance and checkpoints (Ctrl-C saves one; `--resume` continues), and the chapters as stand-alone notebooks."""
 
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from gradfail.devices import DEVICE_CHOICES
+from gradfail.checkpoint import CHECKPOINT_SUFFIX, RunInterrupted, checkpointing, run_identity
+from gradfail.devices import DEVICE_CHOICES, resolve_device
 from gradfail.experiments import EXPERIMENTS, describe, get_experiment
-from gradfail.results import Results
-from gradfail.scale import SCALES, settings_for
-from gradfail.validation import require_int
+from gradfail.files import require_writable_folder
+from gradfail.results import Results, settings_dict
+from gradfail.scale import SCALES, scale_of, settings_for
+from gradfail.validation import require_choice, require_int
+
+DEFAULT_CHECKPOINT_MINUTES = 5.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,6 +32,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0, help="base seed (default 0): same seed, same numbers")
     run.add_argument("--out", type=Path, default=Path("results"), help="folder for the results file")
     run.add_argument("--skip", nargs="+", default=[], metavar="NAME", help="with all: experiments to leave out")
+    run.add_argument(
+        "--checkpoint-every",
+        type=float,
+        default=DEFAULT_CHECKPOINT_MINUTES,
+        metavar="MINUTES",
+        help=f"save a checkpoint beside the results this often (default {DEFAULT_CHECKPOINT_MINUTES:g}; 0: every step)",
+    )
+    run.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from the checkpoint in --out; with all, also keep results already there for these settings",
+    )
     notebooks = commands.add_parser("notebooks", help="write every chapter as an .ipynb (for Colab and nbval)")
     notebooks.add_argument("--book", type=Path, default=Path("book"), help="folder of the chapters (default book)")
     notebooks.add_argument("--out", type=Path, default=Path("_build/notebooks"), help="output folder")
@@ -33,28 +51,71 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run_command(name: str, scale: str, device: str, seed: int, out: Path) -> Path:
+@dataclass(frozen=True)
+class RunOptions:
+    """How `run` runs: scale, device, seed, output folder and checkpointing."""
+
+    scale: str
+    device: str
+    seed: int
+    out: Path
+    checkpoint_minutes: float = DEFAULT_CHECKPOINT_MINUTES
+    resume: bool = False
+
+    def __post_init__(self) -> None:
+        require_choice("--scale", self.scale, SCALES)
+        require_int("--seed", self.seed, minimum=0)
+        if not self.checkpoint_minutes >= 0:
+            raise ValueError(f"--checkpoint-every must be >= 0 minutes, got {self.checkpoint_minutes!r}")
+        require_writable_folder("--out", self.out)
+
+
+def run_command(name: str, options: RunOptions) -> Path:
+    """Run experiment `name`, checkpointed beside its results file; write the results; return their path."""
     experiment = get_experiment(name)
-    require_int("seed", seed, minimum=0)
-    settings = settings_for(experiment.settings_class, scale)
-    print(f"{name} at {scale} scale: {describe(settings)}")
-    results = experiment.run(settings, seed=seed, device=device)
-    if results.provenance["scale"] != scale:
-        print(f"(the {scale} settings of {name} are its paper settings; the file is labelled so)")
-    path = results.save(out / f"{name}-{results.provenance['scale']}.npz")
+    settings = settings_for(experiment.settings_class, options.scale)
+    label = scale_of(settings)
+    device = resolve_device(options.device)
+    print(f"{name} at {options.scale} scale: {describe(settings)}")
+    identity = run_identity(name, experiment.run.__module__, settings_dict(settings), options.seed, str(device))
+    checkpoint = options.out / f"{name}-{label}{CHECKPOINT_SUFFIX}"
+    if options.resume and checkpoint.exists():
+        print(f"resuming from {checkpoint}")
+    with checkpointing(checkpoint, identity, every_minutes=options.checkpoint_minutes, resume=options.resume):
+        results = experiment.run(settings, seed=options.seed, device=device)
+        path = results.save(options.out / f"{name}-{label}.npz")
+    if label != options.scale:
+        print(f"(the {options.scale} settings of {name} are its {label} settings; the file is labelled so)")
     print("\n".join(experiment.summarise(results)))
     print(f"wall time {results.provenance['wall_time_s']:.1f} s on {results.provenance['device']}; wrote {path}")
     return path
 
 
-def run_all(scale: str, device: str, seed: int, out: Path, skip: Sequence[str] = ()) -> list[Path]:
+def finished_before(name: str, options: RunOptions) -> Path | None:
+    """With --resume under `run all`: the results file in --out of this experiment at these settings, seed and
+    device, if one is there (an experiment that finished before the interruption)."""
+    experiment = get_experiment(name)
+    settings = settings_for(experiment.settings_class, options.scale)
+    path = options.out / f"{name}-{scale_of(settings)}.npz"
+    if not options.resume or not path.exists():
+        return None
+    done = Results.load(path)
+    same_run = done.settings == settings_dict(settings) and done.provenance["seed"] == options.seed
+    return path if same_run and done.provenance["device"] == str(resolve_device(options.device)) else None
+
+
+def run_all(options: RunOptions, skip: Sequence[str] = ()) -> list[Path]:
     """Every registered experiment but those in `skip`, in turn, then a table of what each wrote and its time."""
     for name in skip:
         get_experiment(name)  # a misspelt name is an error, not a silent no-op
     rows = []
     for name in (name for name in EXPERIMENTS if name not in skip):
         print(f"\n== {name}")
-        path = run_command(name, scale, device, seed, out)
+        path = finished_before(name, options)
+        if path is not None:
+            print(f"kept {path}, written before the interruption")
+        else:
+            path = run_command(name, options)
         rows.append((name, Results.load(path).provenance, path))
     print(f"\n{'experiment':14s} {'scale':6s} {'device':8s} {'wall time':>10s}  file")
     for name, provenance, path in rows:
@@ -64,7 +125,13 @@ def run_all(scale: str, device: str, seed: int, out: Path, skip: Sequence[str] =
     return [path for _, _, path in rows]
 
 
+def resume_command(argv: Sequence[str]) -> str:
+    """The command line that continues an interrupted `run`."""
+    return shlex.join(["python", "-m", "gradfail", *argv, *([] if "--resume" in argv else ["--resume"])])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     try:
         if args.command == "list":
@@ -75,13 +142,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             written = write_notebooks(args.book, args.out, solutions=not args.no_solutions)
             print(f"wrote {len(written)} notebooks to {args.out / args.book.resolve().name}")
-        elif args.experiment == "all":
-            run_all(args.scale, args.device, args.seed, args.out, args.skip)
         else:
-            if args.skip:
-                raise ValueError("--skip goes with `run all` only")
-            run_command(args.experiment, args.scale, args.device, args.seed, args.out)
+            if args.experiment != "all":
+                get_experiment(args.experiment)
+                if args.skip:
+                    raise ValueError("--skip goes with `run all` only")
+            options = RunOptions(args.scale, args.device, args.seed, args.out, args.checkpoint_every, args.resume)
+            if args.experiment == "all":
+                run_all(options, args.skip)
+            else:
+                run_command(args.experiment, options)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except RunInterrupted as stop:
+        print(f"\n{stop}\nresume with: {resume_command(argv)}", file=sys.stderr)
+        return 130
     return 0

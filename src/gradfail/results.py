@@ -7,6 +7,7 @@ import json
 import platform
 import subprocess
 import time
+import zipfile
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -14,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from gradfail.checkpoint import active_session
+from gradfail.files import atomic_write
 from gradfail.scale import scale_of
 
 META_KEY = "__meta__"
@@ -34,7 +37,8 @@ class Results:
         return self.arrays[name]
 
     def save(self, path: str | Path) -> Path:
-        """Write everything to one `.npz` (metadata as a JSON string); return the path written."""
+        """Write everything to one `.npz` (metadata as a JSON string), atomically: a reader sees the previous
+        file or the new one, never a partial one. Return the path written."""
         path = Path(path)
         if path.suffix != ".npz":
             raise ValueError(f"path must end in .npz, got {str(path)!r}")
@@ -42,29 +46,50 @@ class Results:
             raise ValueError(f"arrays must not use the reserved name {META_KEY!r}")
         path.parent.mkdir(parents=True, exist_ok=True)
         meta = {"experiment": self.experiment, "settings": self.settings, "provenance": self.provenance}
-        np.savez_compressed(path, **self.arrays, **{META_KEY: np.array(json.dumps(meta))})
-        return path
+        arrays = {**self.arrays, META_KEY: np.array(json.dumps(meta))}
+        return atomic_write(path, lambda handle: np.savez_compressed(handle, **arrays))
 
     @classmethod
     def load(cls, path: str | Path) -> Results:
-        """Read a file written by `save` (no pickle involved)."""
-        with np.load(Path(path), allow_pickle=False) as data:
-            meta = json.loads(str(data[META_KEY]))
-            arrays = {name: data[name] for name in data.files if name != META_KEY}
-        return cls(meta["experiment"], meta["settings"], arrays, meta["provenance"])
+        """Read a file written by `save` (no pickle involved); a damaged or foreign file is a ValueError that
+        names it and says what is wrong."""
+        path = Path(path)
+        try:
+            data = np.load(path, allow_pickle=False)
+            if not isinstance(data, np.lib.npyio.NpzFile):
+                raise ValueError("it holds a single array, not a results archive")
+            with data:
+                if META_KEY not in data.files:
+                    raise ValueError(f"it has no {META_KEY!r} entry, so gradfail did not write it")
+                meta = json.loads(str(data[META_KEY]))
+                arrays = {name: data[name] for name in data.files if name != META_KEY}
+            return cls(meta["experiment"], meta["settings"], arrays, meta["provenance"])
+        except FileNotFoundError:
+            raise
+        except (OSError, EOFError, zipfile.BadZipFile) as error:
+            raise ValueError(f"{path} is damaged or not an .npz archive ({error})") from None
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path} has unreadable metadata ({error})") from None
+        except KeyError as error:
+            raise ValueError(f"{path} lacks the metadata field {error}") from None
+        except ValueError as error:
+            if "pickle" in str(error):
+                error = ValueError("it holds pickled objects, which gradfail never writes")
+            raise ValueError(f"{path} is not a gradfail results file: {error}") from None
 
 
 def finished_run(
     experiment: str, settings: object, arrays: dict[str, np.ndarray], *, seed: int, device: object, started: float
 ) -> Results:
     """Package a finished run: its arrays, its settings and their scale, and provenance with the wall time
-    since `started` (a time.perf_counter() reading)."""
-    return Results(
-        experiment,
-        settings_dict(settings),
-        arrays,
-        provenance(scale=scale_of(settings), seed=seed, device=str(device), wall_time_s=time.perf_counter() - started),
-    )
+    since `started` (a time.perf_counter() reading), plus earlier sittings' when the run was resumed from a
+    checkpoint."""
+    session = active_session()
+    wall_time = time.perf_counter() - started + (session.elapsed_before if session else 0.0)
+    record = provenance(scale=scale_of(settings), seed=seed, device=str(device), wall_time_s=wall_time)
+    if session and session.resumes:
+        record["resumed"] = session.resumes
+    return Results(experiment, settings_dict(settings), arrays, record)
 
 
 def settings_dict(settings: object) -> dict[str, Any]:

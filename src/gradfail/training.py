@@ -12,9 +12,23 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from gradfail.checkpoint import Phase, active_session
 from gradfail.validation import require_int
 
 PROGRESS_ENV_VAR = "GRADFAIL_PROGRESS"
+
+
+class _GlobalGenerator:
+    """torch's global generator, for code that draws without a generator of its own."""
+
+    def state_dict(self) -> torch.Tensor:
+        return torch.get_rng_state()
+
+    def load_state_dict(self, state: torch.Tensor) -> None:
+        torch.set_rng_state(state)
+
+
+GLOBAL_GENERATOR = _GlobalGenerator()
 
 
 @dataclass(frozen=True)
@@ -53,24 +67,34 @@ def train_online(
     *,
     iterations: int,
     eval_every: int,
+    state: Sequence[object] = (),
     description: str = "training",
 ) -> EvalLog:
     """Minimise `step_loss` (which draws a fresh batch on every call) for `iterations` steps of `optimizer`.
 
     `evaluate` runs without gradients at `evaluation_steps(iterations, eval_every)`; its results are kept
-    on the device and copied to the host once, at the end.
+    on the device and copied to the host once, at the end. `state` lists what else changes as training goes
+    (modules, generators, batch streams): a checkpointed run (`gradfail.checkpoint`) saves and restores it
+    together with the optimiser and torch's global generator.
     """
     steps = evaluation_steps(iterations, eval_every)
-    values: list[torch.Tensor] = []
+    session = active_session()
+    phase = session.enter_phase([optimizer, *state, GLOBAL_GENERATOR]) if session else Phase(0)
+    if phase.finished is not None:
+        return EvalLog(*phase.finished)
+    values = phase.values
 
     def record() -> None:
         with torch.no_grad():
             values.append(torch.as_tensor(evaluate()).detach())
 
-    record()
-    next_eval = 1
-    with tqdm(total=iterations, desc=description, disable=not progress_enabled(), leave=False) as bar:
-        for step in range(1, iterations + 1):
+    if phase.step == 0:
+        record()
+    next_eval = int(np.searchsorted(steps, phase.step, side="right"))
+    with tqdm(
+        total=iterations, initial=phase.step, desc=description, disable=not progress_enabled(), leave=False
+    ) as bar:
+        for step in range(phase.step + 1, iterations + 1):
             optimizer.zero_grad(set_to_none=True)
             step_loss().backward()
             optimizer.step()
@@ -80,7 +104,12 @@ def train_online(
                 if not bar.disable:
                     bar.set_postfix(eval=f"{values[-1].float().mean().item():.3f}")
             bar.update()
-    return EvalLog(steps=steps, values=torch.stack([v.cpu() for v in values]).numpy())
+            if session:
+                session.after_step(phase, step, values)
+    log = EvalLog(steps=steps, values=torch.stack([v.cpu() for v in values]).numpy())
+    if session:
+        session.finish_phase(log.steps, log.values)
+    return log
 
 
 class RunGroup(Protocol):
@@ -88,6 +117,10 @@ class RunGroup(Protocol):
     (last axis = runs)."""
 
     model: torch.nn.Module
+
+    def streams(self) -> list[object]:
+        """The generators and batch streams that advance during training or evaluation (for checkpoints)."""
+        ...
 
     def training_loss(self) -> torch.Tensor: ...
 
@@ -110,5 +143,6 @@ def train_groups(
         lambda: torch.cat([group.evaluate() for group in groups], dim=-1),
         iterations=iterations,
         eval_every=eval_every,
+        state=[obj for group in groups for obj in (group.model, *group.streams())],
         description=description,
     )

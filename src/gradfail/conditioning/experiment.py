@@ -81,13 +81,21 @@ def train_in_segments(
     snapshot: Callable[[], dict[str, torch.Tensor]],
     snapshots: Sequence[int],
     eval_every: int,
+    state: Sequence[object],
     description: str,
 ) -> tuple[EvalLog, list[dict[str, torch.Tensor]]]:
-    """`train_online` up to each of `snapshots` in turn, taking `snapshot()` there; one log of all evaluations."""
+    """`train_online` up to each of `snapshots` in turn, taking `snapshot()` there; one log of all evaluations.
+    `state`: the modules and generators that change as training goes (for checkpoints)."""
     done, steps, values, taken = 0, [], [], []
     for target in snapshots:
         log = train_online(
-            step_loss, optimiser, evaluate, iterations=target - done, eval_every=eval_every, description=description
+            step_loss,
+            optimiser,
+            evaluate,
+            iterations=target - done,
+            eval_every=eval_every,
+            state=state,
+            description=description,
         )
         first = 0 if done == 0 else 1  # a segment's first evaluation repeats the previous segment's last
         steps.append(log.steps[first:] + done)
@@ -190,6 +198,7 @@ def train_linear_group(
         lambda: validation.snapshot(learners),
         settings.snapshots,
         settings.eval_every,
+        [*learners.values(), batches],
         " + ".join(learners),
     )
 
@@ -275,6 +284,7 @@ def train_autoencoder(settings: ConditioningSettings, seed: int, device: torch.d
         lambda: {"shown": model.decode(curves)[0, :SHOWN]},
         settings.autoencoder_snapshots,
         settings.eval_every,
+        [model, batches],
         "auto-encoder",
     )
     return {

@@ -124,6 +124,9 @@ class LengthGroup:
         self.train = [generator(derived_seed(seed, length, r, TRAIN_STREAM), device) for _, r in runs]
         self.test = [generator(derived_seed(seed, length, r, TEST_STREAM), device) for _, r in runs]
 
+    def streams(self) -> list[object]:
+        return [*self.train, *self.test]
+
     def training_loss(self) -> torch.Tensor:
         inputs = torch.stack([random_signs((self.settings.batch_size, self.length), g) for g in self.train])
         scores = self.model(inputs)

@@ -100,6 +100,9 @@ class SparseGroup:
             for support, (k, r) in zip(self.supports.cpu(), self.runs, strict=True)
         ]
 
+    def streams(self) -> list[object]:
+        return [self.batches, *self.test]
+
     def _inputs(self, generators: list[torch.Generator], count: int) -> tuple[torch.Tensor, torch.Tensor]:
         inputs = stacked_inputs(generators, (count, self.dim))
         return inputs, parity_labels(inputs, self.supports.unsqueeze(1))

@@ -98,7 +98,13 @@ def run_flat(settings: FlatSettings, *, seed: int = 0, device: str | torch.devic
             model.parameters(), lr=lr, betas=(settings.beta1, settings.beta2), eps=settings.adam_eps, fused=True
         )
         log = train_online(
-            step_loss, optimiser, test_error, iterations=iterations, eval_every=settings.eval_every, description=learner
+            step_loss,
+            optimiser,
+            test_error,
+            iterations=iterations,
+            eval_every=settings.eval_every,
+            state=[model, data],
+            description=learner,
         )
         with torch.no_grad():
             arrays[key(learner, "prediction")] = model.predict(test_inputs).cpu().numpy()

@@ -47,6 +47,9 @@ class TupleGroup:
         test_generators = [generator(derived_seed(seed, k, r, TEST_STREAM), device) for r in runs]
         self.test = stacked_tuples(test_generators, settings.test_tuples, k, settings.variant)
 
+    def streams(self) -> list[object]:
+        return list(self.generators)
+
     def training_loss(self) -> torch.Tensor:
         """Sum over replicates of the approach's loss on a fresh batch."""
         batch = stacked_tuples(self.generators, self.settings.batch_size, self.k, self.settings.variant)

@@ -8,7 +8,7 @@ depend on which other runs share the batch.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -20,6 +20,7 @@ from gradfail.parity.network import StackedTwoLayerReLU, paper_network
 from gradfail.parity.settings import ParitySettings
 from gradfail.results import Results, finished_run, first_step
 from gradfail.seeding import derived_seed, generator
+from gradfail.streams import BlockBatches
 from gradfail.training import train_groups
 from gradfail.validation import require_int
 
@@ -34,16 +35,17 @@ def stacked_inputs(generators: Sequence[torch.Generator], shape: tuple[int, ...]
 
 def parity_batches(
     generators: Sequence[torch.Generator], supports: torch.Tensor, batch_size: int, block: int
-) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+) -> BlockBatches:
     """Fresh (inputs (M, B, d), labels (M, B)) for every step, run m's from generators[m] and supports[m].
 
     Drawn `block` steps at a time (the same numbers as drawing step by step, with a few operations per block
     instead of a few per run and step)."""
-    require_int("block", block, minimum=1)
-    while True:
-        inputs = stacked_inputs(generators, (block, batch_size, supports.shape[-1])).transpose(0, 1)
-        labels = parity_labels(inputs, supports.unsqueeze(1))
-        yield from zip(inputs, labels, strict=True)
+
+    def draw(steps: int) -> tuple[torch.Tensor, torch.Tensor]:
+        inputs = stacked_inputs(generators, (steps, batch_size, supports.shape[-1])).transpose(0, 1)
+        return inputs, parity_labels(inputs, supports.unsqueeze(1))
+
+    return BlockBatches(draw, block, generators)
 
 
 class ParityGroup:
@@ -65,6 +67,9 @@ class ParityGroup:
         self.test_generators = [generator(derived_seed(seed, dim, r, TEST_STREAM), device) for r in runs]
         self.batches = parity_batches(self.train_generators, self.supports, settings.batch_size, settings.eval_every)
         self.eval_samples = settings.eval_samples
+
+    def streams(self) -> list[object]:
+        return [self.batches, *self.test_generators]
 
     def training_loss(self) -> torch.Tensor:
         """Sum over replicates of the hinge loss on a fresh batch (§2.1)."""

@@ -4,7 +4,6 @@ Linear(m, 1), fitted by Adam with the square loss to y = cos(v*ᵀx), x ~ N(0, I
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 
 import torch
 
@@ -14,6 +13,7 @@ from gradfail.periodic.alignment import best_alignment
 from gradfail.periodic.settings import PeriodicSettings
 from gradfail.periodic.target import cosine_target, sample_directions, trivial_mse
 from gradfail.seeding import derived_seed, generator
+from gradfail.streams import BlockBatches
 from gradfail.validation import require_int
 
 TARGET_STREAM, INIT_STREAM, TRAIN_STREAM, TEST_STREAM = range(4)
@@ -45,15 +45,16 @@ class PeriodicGroup:
         ).to(device)
         self.test_labels = cosine_target(self.test_inputs, self.directions)
         self.trivial = trivial_mse(radius)
-        self.batches = self._training_batches()
+        self.batches = BlockBatches(self._draw, self.block, self.generators)
 
-    def _training_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """Fresh (inputs (M, B, d), labels (M, B)) for every step, drawn `block` steps at a time."""
-        while True:
-            shape = (self.block, self.batch_size, self.dim)
-            inputs = torch.stack([torch.randn(shape, generator=g, device=g.device) for g in self.generators], dim=1)
-            labels = cosine_target(inputs, self.directions)
-            yield from zip(inputs, labels, strict=True)
+    def _draw(self, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Fresh (inputs (steps, M, B, d), labels (steps, M, B)) for `steps` steps."""
+        shape = (steps, self.batch_size, self.dim)
+        inputs = torch.stack([torch.randn(shape, generator=g, device=g.device) for g in self.generators], dim=1)
+        return inputs, cosine_target(inputs, self.directions)
+
+    def streams(self) -> list[object]:
+        return [self.batches]
 
     def training_loss(self) -> torch.Tensor:
         """Sum over replicates of the mean square loss ½(p(x) − y)² on a fresh batch."""

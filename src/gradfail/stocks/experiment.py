@@ -47,6 +47,9 @@ class StocksGroup:
         ]
         self.model = SoftmaxAllocators(len(self.generators), settings.input_dim, stocks).to(device)
 
+    def streams(self) -> list[object]:
+        return list(self.generators)
+
     def training_loss(self) -> torch.Tensor:
         """Sum over runs of each run's estimator loss on a fresh batch."""
         inputs = torch.stack(
