@@ -1,4 +1,4 @@
-"""`python -m gradfail list | run EXPERIMENT|all | notebooks`: the paper's experiments outside the book, with
+"""`python -m gradfail list | run EXPERIMENT|all | claims | notebooks`: the paper's experiments outside the book, with
 provenance and checkpoints (Ctrl-C saves one; `--resume` continues), and the chapters as stand-alone notebooks."""
 
 from __future__ import annotations
@@ -44,6 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="continue from the checkpoint in --out; with all, also keep results already there for these settings",
     )
+    claims = commands.add_parser("claims", help="every claim of the experiments, at several seeds")
+    claims.add_argument("experiment", nargs="?", default="all", help=f"one of: {', '.join(EXPERIMENTS)}, or all")
+    claims.add_argument("--scale", choices=SCALES, default="quick", help="quick (default) or paper settings")
+    claims.add_argument("--seeds", default="0-4", help="seeds to run, e.g. 0-4 (default) or 0,3")
+    claims.add_argument("--jobs", type=int, default=1, help="experiments run at once (torch threads are shared out)")
+    claims.add_argument("--device", choices=DEVICE_CHOICES, default="cpu", help="cpu (default), cuda or auto")
+    claims.add_argument("--out", type=Path, default=Path("results"), help="folder for claims-SCALE.npz")
+    claims.add_argument("--skip", nargs="+", default=[], metavar="NAME", help="with all: experiments to leave out")
     notebooks = commands.add_parser("notebooks", help="write every chapter as an .ipynb (for Colab and nbval)")
     notebooks.add_argument("--book", type=Path, default=Path("book"), help="folder of the chapters (default book)")
     notebooks.add_argument("--out", type=Path, default=Path("_build/notebooks"), help="output folder")
@@ -125,6 +133,23 @@ def run_all(options: RunOptions, skip: Sequence[str] = ()) -> list[Path]:
     return [path for _, _, path in rows]
 
 
+def claims_command(args: argparse.Namespace) -> Path:
+    """`claims`: run the sweep, print its table, save it."""
+    from gradfail.scorecard import parse_seeds, sweep, sweep_table, write_sweep
+
+    names = list(EXPERIMENTS) if args.experiment == "all" else [get_experiment(args.experiment).name]
+    for name in args.skip:
+        get_experiment(name)
+    require_writable_folder("--out", args.out)
+    require_int("--jobs", args.jobs, minimum=1)
+    seeds = parse_seeds(args.seeds)
+    table = sweep([n for n in names if n not in args.skip], args.scale, seeds, jobs=args.jobs, device=args.device)
+    print("\n".join(sweep_table(table)))
+    path = write_sweep(table, args.out)
+    print(f"wall time {table.provenance['wall_time_s']:.0f} s; wrote {path}")
+    return path
+
+
 def resume_command(argv: Sequence[str]) -> str:
     """The command line that continues an interrupted `run`."""
     return shlex.join(["python", "-m", "gradfail", *argv, *([] if "--resume" in argv else ["--resume"])])
@@ -142,6 +167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             written = write_notebooks(args.book, args.out, solutions=not args.no_solutions)
             print(f"wrote {len(written)} notebooks to {args.out / args.book.resolve().name}")
+        elif args.command == "claims":
+            claims_command(args)
         else:
             if args.experiment != "all":
                 get_experiment(args.experiment)

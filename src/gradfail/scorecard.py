@@ -1,0 +1,150 @@
+"""Every claim the book tests, across seeds: `python -m gradfail claims` runs each experiment at each seed in its
+own process, evaluates its claims and saves the table; the scorecard page reads these tables back."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from gradfail.claims import CLAIM_SETS, Claim
+from gradfail.experiments import EXPERIMENTS, get_experiment
+from gradfail.files import require_writable_folder
+from gradfail.results import PAPER_RESULTS_DIR, Results, provenance
+from gradfail.scale import SCALES, scale_of, settings_for
+from gradfail.training import progress_enabled
+from gradfail.validation import require_choice, require_int
+
+# The chapter that holds each experiment's evidence, and the label of its section.
+CHAPTERS = {
+    "parity": ("parities", "parity-figure1"),
+    "periodic": ("periodic", "periodic-training"),
+    "end-to-end": ("line-images", "lines-figure3"),
+    "stocks": ("stocks", "stocks-figure4"),
+    "conditioning": ("conditioning", "conditioning-figure6"),
+    "flat": ("flat", "flat-figure7"),
+    "sparse-parity": ("epilogue", "epilogue-sparse"),
+    "intermediate": ("epilogue", "epilogue-intermediate"),
+}
+CLAIM_MODULES = tuple(
+    f"gradfail.{package}.claims"
+    for package in ("parity", "periodic", "lines", "stocks", "conditioning", "flat", "epilogue")
+)
+
+
+def claim_sets() -> dict[str, list]:
+    """Every experiment's claim functions (importing the section modules registers them)."""
+    for module in CLAIM_MODULES:
+        importlib.import_module(module)
+    return {name: CLAIM_SETS[name] for name in EXPERIMENTS if name in CLAIM_SETS}
+
+
+def evaluate(results: Results) -> list[Claim]:
+    """All claims of the experiment that produced `results`."""
+    return [claim for function in claim_sets()[results.experiment] for claim in function(results)]
+
+
+def parse_seeds(text: str) -> list[int]:
+    """'0-4' → [0, 1, 2, 3, 4]; '0,2,7' → [0, 2, 7]."""
+    try:
+        if "-" in text:
+            first, last = (int(part) for part in text.split("-"))
+            seeds = list(range(first, last + 1))
+        else:
+            seeds = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise ValueError(f"--seeds must be a range such as 0-4 or a list such as 0,2,7; got {text!r}") from None
+    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
+        raise ValueError(f"--seeds must name distinct non-negative seeds, got {text!r}")
+    return seeds
+
+
+@dataclass(frozen=True)
+class SweepRun:
+    """One experiment at one seed, run by the command line in a process of its own."""
+
+    experiment: str
+    seed: int
+
+
+def run_in_process(run: SweepRun, scale: str, device: str, threads: int, folder: Path) -> Results:
+    """`python -m gradfail run` for one (experiment, seed) with `threads` torch threads; its results."""
+    out = folder / f"{run.experiment}-seed{run.seed}"
+    command = [sys.executable, "-m", "gradfail", "run", run.experiment, "--scale", scale, "--device", device]
+    command += ["--seed", str(run.seed), "--out", str(out)]
+    environment = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+    environment["GRADFAIL_PROGRESS"] = "0"
+    finished = subprocess.run(command, env=environment, capture_output=True, text=True)
+    if finished.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{finished.stderr[-2000:]}")
+    (path,) = out.glob(f"{run.experiment}-*.npz")
+    return Results.load(path)
+
+
+def sweep(
+    experiments: Sequence[str], scale: str, seeds: Sequence[int], *, jobs: int = 1, device: str = "cpu"
+) -> Results:
+    """Each experiment at each seed, `jobs` processes at a time (torch threads split between them); every claim's
+    value and verdict per seed, as one results table."""
+    require_choice("scale", scale, SCALES)
+    require_int("jobs", jobs, minimum=1)
+    for name in experiments:
+        get_experiment(name)
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    runs = [SweepRun(name, seed) for name in experiments for seed in seeds]
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as folder, ThreadPoolExecutor(jobs) as pool:
+        futures = [pool.submit(run_in_process, run, scale, device, threads, Path(folder)) for run in runs]
+        finished = [f.result() for f in tqdm(futures, desc="claims", disable=not progress_enabled())]
+    rows: dict[str, dict] = {}
+    for run, results in zip(runs, finished, strict=True):
+        for claim in evaluate(results):
+            row = rows.setdefault(claim.name, {"claim": claim, "experiment": run.experiment, "values": {}, "holds": {}})
+            row["values"][run.seed], row["holds"][run.seed] = claim.value, claim.holds
+    names = list(rows)
+    arrays = {
+        "names": np.array(names),
+        "experiments": np.array([rows[n]["experiment"] for n in names]),
+        "statements": np.array([rows[n]["claim"].statement for n in names]),
+        "seeds": np.array(seeds),
+        "values": np.array([[rows[n]["values"].get(s, np.nan) for s in seeds] for n in names]),
+        "holds": np.array([[rows[n]["holds"].get(s, False) for s in seeds] for n in names]),
+        "run_seconds": np.array([r.provenance["wall_time_s"] for r in finished]).reshape(len(experiments), -1),
+    }
+    labels = {scale_of(settings_for(get_experiment(n).settings_class, scale)) for n in experiments}
+    settings = {"experiments": list(experiments), "scale": scale, "seeds": list(seeds), "jobs": jobs}
+    record = provenance(
+        scale="+".join(sorted(labels)), seed=int(seeds[0]), device=device, wall_time_s=time.perf_counter() - started
+    )
+    return Results(f"claims-{scale}", settings, arrays, record)
+
+
+def sweep_table(table: Results) -> list[str]:
+    """The sweep as text: claim, value per seed, passes over seeds."""
+    seeds = table["seeds"]
+    lines = [f"{'claim':42s} " + " ".join(f"{'seed ' + str(s):>10s}" for s in seeds) + "  passes"]
+    for name, values, holds in zip(table["names"], table["values"], table["holds"], strict=True):
+        cells = " ".join(f"{v:9.4g}{' ' if h else '✗'}" for v, h in zip(values, holds, strict=True))
+        lines.append(f"{name:42s} {cells}  {int(holds.sum())}/{len(seeds)}")
+    return lines
+
+
+def write_sweep(table: Results, out: str | Path) -> Path:
+    """Save a sweep as `claims-{scale}.npz` in `out`."""
+    return table.save(require_writable_folder("--out", out) / f"{table.experiment}.npz")
+
+
+def committed_sweep(scale: str) -> Results | None:
+    """The committed sweep at `scale` (`claims-{scale}.npz` beside the paper-scale results), or None."""
+    path = PAPER_RESULTS_DIR / f"claims-{require_choice('scale', scale, SCALES)}.npz"
+    return Results.load(path) if path.exists() else None

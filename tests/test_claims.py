@@ -1,0 +1,232 @@
+"""Every claim can fail: each claim function is checked on a hand-built genuine-looking run, where every claim
+holds, and on a counterfeit, where the named claims must fail. A test fails if a claim function has no
+counterfeit here."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from gradfail.claims import Claim, ClaimFailed, chance_bound, check, glued_values, worst
+from gradfail.conditioning.claims import figure6_claims
+from gradfail.epilogue.claims import intermediate_claims, sparse_parity_claims
+from gradfail.flat.claims import figure7_claims
+from gradfail.flat.experiment import key as flat_key
+from gradfail.lines.claims import figure3_claims
+from gradfail.lines.experiment import parity_accuracy
+from gradfail.parity.claims import figure1_claims
+from gradfail.periodic.claims import training_claims
+from gradfail.results import Results
+from gradfail.scorecard import claim_sets
+from gradfail.stocks.claims import figure4_claims
+
+E = 40  # evaluations in a hand-built run
+
+
+def flat_curves(finals: list[float], start: float = 0.5) -> np.ndarray:
+    """(E, runs) curves moving linearly from `start` to each run's final value, and staying there."""
+    ramp = np.clip(np.linspace(0, 2, E), 0, 1)[:, None]
+    return start + ramp * (np.array(finals)[None, :] - start)
+
+
+def parity_run(final: dict[int, float]) -> Results:
+    dims = [d for d in final for _ in range(2)]
+    return Results(
+        "parity",
+        {"eval_samples": 500},
+        {"steps": np.arange(E) * 100, "accuracy": flat_curves([final[d] for d in dims]), "dims": np.array(dims)},
+    )
+
+
+def stocks_run(decomposition_k2000: float, end_to_end_k2000: float) -> Results:
+    ks = np.array([10, 10, 2000, 2000])
+    estimators = np.array(["end-to-end", "decomposition"] * 2)
+    finals = [-0.99, -0.99, end_to_end_k2000, decomposition_k2000]
+    return Results(
+        "stocks",
+        {},
+        {"steps": np.arange(E) * 100, "loss": flat_curves(finals, start=0.0), "stocks": ks, "estimators": estimators},
+    )
+
+
+def flat_run(forward_only_noise: float, multi_class_spread: bool) -> Results:
+    rng = np.random.default_rng(0)
+    r = rng.uniform(0, 5, 20_000)
+    label = np.floor(r)
+    near = np.abs(r - np.clip(np.round(r), 1, 4)) < 0.004  # next to one of the steps at 1, 2, 3, 4
+    wrong = rng.random(r.size) < near.mean() if multi_class_spread else near
+    predictions = {
+        "non-flat": label + rng.normal(0, 0.5, r.size),
+        "end-to-end": label + rng.normal(0, 0.1, r.size),
+        "multi-class": np.where(wrong, label + 1, label),
+        "forward-only": label + (rng.normal(0, forward_only_noise, r.size) if forward_only_noise else 0),
+    }
+    arrays = {"test_pre_activation": r, "test_label": label, "steps_of_u": np.arange(1.0, 5.0)}
+    return Results("flat", {}, arrays | {flat_key(name, "prediction"): p for name, p in predictions.items()})
+
+
+def solving_curve(step: float, steps: np.ndarray) -> np.ndarray:
+    return np.where(steps >= step, 1.0, 0.5)
+
+
+def sparse_run(full_final: float, k3_solved: bool) -> Results:
+    steps = np.arange(0, 20_001, 50)
+    runs = [(10, 2), (20, 2), (10, 3), (20, 3), (40, 0)]
+    curves = [solving_curve(n**1.5 if k == 2 else n**2.5, steps) for n, k in runs[:3]]
+    curves.append(solving_curve(20**2.5 if k3_solved else np.inf, steps))
+    curves.append(np.full(len(steps), full_final))
+    arrays = {
+        "steps": steps,
+        "accuracy": np.stack(curves, axis=1),
+        "dims": np.array([n for n, _ in runs]),
+        "sizes": np.array([k for _, k in runs]),
+    }
+    return Results("sparse-parity", {"eval_samples": 2000}, arrays)
+
+
+def intermediate_run(end_to_end_long: float, decomposition_long: float) -> Results:
+    lengths = np.array([3, 3, 30, 30])
+    approaches = np.array(["end-to-end", "decomposition"] * 2)
+    accuracy = flat_curves([1.0, 1.0, end_to_end_long, decomposition_long])
+    arrays = {"steps": np.arange(E) * 100, "accuracy": accuracy, "lengths": lengths, "approaches": approaches}
+    return Results("intermediate", {"eval_samples": 1000}, arrays)
+
+
+def lines_run(end_to_end_k3: float, decomposition_off_ceiling: float) -> Results:
+    ks = np.array([1, 2, 3, 4])
+    images = np.full(4, 0.97)
+    decomposition = np.array([parity_accuracy(0.97, int(k)) for k in ks]) - decomposition_off_ceiling
+    end_to_end = np.array([0.95, 0.5, end_to_end_k3, 0.5])
+    arrays = {"ks": ks, "end_to_end_steps": np.arange(E) * 100, "decomposition_steps": np.arange(E) * 100}
+    for name, finals in (("end_to_end", end_to_end), ("decomposition", decomposition)):
+        arrays[f"{name}_accuracy"] = flat_curves(list(finals))
+        arrays[f"{name}_image_accuracy"] = flat_curves(list(images))
+    return Results("end-to-end", {"test_tuples": 2000}, arrays)
+
+
+def periodic_run(largest_final: float) -> Results:
+    dims = np.array([2, 2, 8, 8, 16, 16, 32, 32])
+    finals = [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, largest_final, largest_final]
+    return Results(
+        "periodic", {"test_samples": 8192}, {"relative_error": flat_curves(finals, start=1.0), "train_dims": dims}
+    )
+
+
+def conditioning_run(convolution_early: float, autoencoder_kink_ratio: float) -> Results:
+    steps = np.arange(E) * 500
+    replicates = 2
+    t = np.linspace(0, 1, E)[:, None]
+    fc = 0.9 - 0.2 * t
+    conv = np.where(steps[:, None] <= 2_000, convolution_early, 0.9 - 0.8 * t)
+    cond = np.full((E, 1), 1e-9)
+    encoding = np.stack([np.repeat(c, replicates, axis=1) for c in (fc, conv, cond)], axis=1)  # (E, 3, R)
+    decoded = np.stack([np.repeat(c, replicates, axis=1) for c in (0.1 * fc / fc, 0.5 + 0 * t, 1e-9 + 0 * t)], 1)
+    ratios = np.ones((E, 3, replicates, 2))
+    encoding_ratio, decoded_ratio = ratios * 30.0, ratios * 0.7
+    snapshots = [1_000, 5_000, 19_500]
+    filters = np.zeros((len(snapshots), 2, replicates, 3)) + np.array([1.0, -2.0, 1.0])
+    arrays = {
+        "steps": steps,
+        "encoding_error": encoding,
+        "decoded_error": decoded,
+        "filters": filters,
+        "encoding_kink_ratio": encoding_ratio,
+        "decoded_kink_ratio": decoded_ratio,
+        "autoencoder_steps": steps,
+        "autoencoder_kink_ratio": np.full((E, replicates, 2), autoencoder_kink_ratio),
+    }
+    return Results("conditioning", {"snapshots": snapshots}, arrays)
+
+
+# claim function → (genuine run, counterfeit run, names of the claims the counterfeit must fail)
+CASES: dict[Callable, tuple[Callable[[], Results], Callable[[], Results], set[str]]] = {
+    figure1_claims: (
+        lambda: parity_run({5: 1.0, 10: 0.99, 30: 0.505}),
+        lambda: parity_run({5: 0.9, 10: 0.99, 30: 0.56}),  # d = 30 'at chance' 6 s.e. off; d = 5 short of 0.95
+        {"fig1_d5_learned", "fig1_d30_chance"},
+    ),
+    figure4_claims: (
+        lambda: stocks_run(-0.99, -0.2),
+        lambda: stocks_run(-0.8, -0.6),
+        {"fig4_decomposition_solves", "fig4_end_to_end_fails_large_k"},
+    ),
+    figure7_claims: (
+        lambda: flat_run(0.0, multi_class_spread=False),
+        lambda: flat_run(0.6, multi_class_spread=True),
+        {
+            "fig7_forward_only_best",
+            "fig7_non_flat_worst",
+            "fig7_forward_only_exact",
+            "fig7_multi_class_errors_at_boundaries",
+            "fig7_boundary_concentration",
+        },
+    ),
+    sparse_parity_claims: (
+        lambda: sparse_run(0.505, k3_solved=True),
+        lambda: sparse_run(0.53, k3_solved=False),
+        {"sparse_all_solved", "sparse_cost_grows_with_k", "sparse_full_at_chance"},
+    ),
+    intermediate_claims: (
+        lambda: intermediate_run(0.51, 1.0),
+        lambda: intermediate_run(0.6, 0.9),
+        {"intermediate_end_to_end_fails_long", "intermediate_decomposition_learns_long"},
+    ),
+    figure3_claims: (
+        lambda: lines_run(0.51, 0.0),
+        lambda: lines_run(0.56, 0.1),
+        {"fig3_end_to_end_chance_large_k", "fig3_decomposition_at_parity_ceiling"},
+    ),
+    training_claims: (
+        lambda: periodic_run(0.99),
+        lambda: periodic_run(0.4),
+        {"periodic_largest_not_learned"},
+    ),
+    figure6_claims: (
+        lambda: conditioning_run(0.95, 3.0),
+        lambda: conditioning_run(0.5, 1.2),
+        {"fig6_convolution_worse_early", "fig6_autoencoder_at_kinks"},
+    ),
+}
+
+
+def test_every_claim_function_has_a_genuine_and_a_counterfeit_run() -> None:
+    registered = {function for functions in claim_sets().values() for function in functions}
+    assert registered == set(CASES), f"claim functions without a counterfeit test: {registered - set(CASES)}"
+
+
+@pytest.mark.parametrize("function", list(CASES), ids=lambda f: f.__name__)
+def test_claims_hold_on_a_genuine_run_and_fail_on_a_counterfeit(function: Callable) -> None:
+    genuine, counterfeit, must_fail = CASES[function]
+    held = function(genuine())
+    assert held and all(c.holds for c in held), [c.describe() for c in held if not c.holds]
+    failed = {c.name for c in function(counterfeit()) if not c.holds}
+    assert failed == must_fail
+    with pytest.raises(ClaimFailed, match=sorted(must_fail)[0]):
+        check(function(counterfeit()), glue=False)
+
+
+def test_a_claim_compares_its_value_with_its_bound_and_never_holds_for_nan() -> None:
+    claim = Claim("x", "x is small", "§0", 0.5, "<=", 1.0, "why")
+    assert claim.holds and not Claim("x", "", "", math.nan, "<=", 1.0, "").holds
+    assert not Claim("x", "", "", 1.0, "<", 1.0, "").holds and Claim("x", "", "", 1.0, "<=", 1.0, "").holds
+    with pytest.raises(ValueError, match="relation must be one of"):
+        Claim("x", "", "", 1.0, "==", 1.0, "")
+    with pytest.raises(ValueError, match="name must be an identifier"):
+        Claim("not a name", "", "", 1.0, "<=", 1.0, "")
+    assert "FAILS" in Claim("x", "", "", 2.0, "<=", 1.0, "").describe()
+
+
+def test_check_glues_values_and_details_and_reports_a_table() -> None:
+    claims = [Claim("a", "a holds", "§1", 0.5, "<=", 1.0, "why", details={"low": 0.1})]
+    report = check(claims, glue=False, title="t")
+    assert "<table" in report._repr_html_() and "a holds" in report._repr_html_()
+    assert glued_values(claims, prefix="paper_") == {"paper_a": 0.5, "paper_a_low": 0.1}
+
+
+def test_chance_bound_is_four_standard_errors_and_worst_picks_the_closest_run() -> None:
+    bound, why = chance_bound(2500)
+    assert bound == pytest.approx(0.04) and "s.e. 0.010" in why
+    assert worst([0.9, 0.97], ">=") == 0.9 and worst([0.01, 0.03], "<=") == 0.03 and math.isnan(worst([], "<="))
