@@ -10,14 +10,15 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from gradfail.claims import Claim, ClaimFailed, chance_bound, check, glued_values, worst
+from gradfail.claims import CLAIM_SETS, Claim, ClaimFailed, chance_bound, check, glued_values, worst
 from gradfail.conditioning.claims import figure6_claims
 from gradfail.epilogue.claims import intermediate_claims, sparse_parity_claims
 from gradfail.flat.claims import figure7_claims
 from gradfail.flat.experiment import key as flat_key
 from gradfail.lines.claims import figure3_claims
 from gradfail.lines.experiment import parity_accuracy
-from gradfail.parity.claims import figure1_claims
+from gradfail.parity.claims import figure1_claims, theorem1_claims
+from gradfail.parity.theory import GradientVariance, random_network_variances
 from gradfail.periodic.claims import training_claims
 from gradfail.results import Results
 from gradfail.scorecard import claim_sets
@@ -34,11 +35,11 @@ def flat_curves(finals: list[float], start: float = 0.5) -> np.ndarray:
 
 def parity_run(final: dict[int, float]) -> Results:
     dims = [d for d in final for _ in range(2)]
-    return Results(
-        "parity",
-        {"eval_samples": 500},
-        {"steps": np.arange(E) * 100, "accuracy": flat_curves([final[d] for d in dims]), "dims": np.array(dims)},
-    )
+    supports = np.zeros((len(dims), max(dims)), dtype=bool)
+    for run, d in enumerate(dims):
+        supports[run, : d // 2] = True
+    arrays = {"steps": np.arange(E) * 100, "accuracy": flat_curves([final[d] for d in dims]), "dims": np.array(dims)}
+    return Results("parity", {"eval_samples": 500}, arrays | {"supports": supports})
 
 
 def stocks_run(decomposition_k2000: float, end_to_end_k2000: float) -> Results:
@@ -141,12 +142,22 @@ def conditioning_run(convolution_early: float, autoencoder_kink_ratio: float) ->
     return Results("conditioning", {"snapshots": snapshots}, arrays)
 
 
+def forged_variances() -> list[GradientVariance]:
+    """Variances above Theorem 1's bound, inconsistent with Parseval, not halving with d."""
+    return [GradientVariance(d, 0.5, 0.5 / 2**d, 1.0, 0.5, 0.1) for d in range(2, 8)]
+
+
 # claim function → (genuine run, counterfeit run, names of the claims the counterfeit must fail)
 CASES: dict[Callable, tuple[Callable[[], Results], Callable[[], Results], set[str]]] = {
     figure1_claims: (
         lambda: parity_run({5: 1.0, 10: 0.99, 30: 0.505}),
         lambda: parity_run({5: 0.9, 10: 0.99, 30: 0.56}),  # d = 30 'at chance' 6 s.e. off; d = 5 short of 0.95
         {"fig1_d5_learned", "fig1_d30_chance"},
+    ),
+    theorem1_claims: (
+        lambda: random_network_variances(list(range(2, 9)), seed=0),
+        forged_variances,
+        {"thm1_square_bound", "thm1_parseval_match", "thm1_halving"},
     ),
     figure4_claims: (
         lambda: stocks_run(-0.99, -0.2),
@@ -193,7 +204,8 @@ CASES: dict[Callable, tuple[Callable[[], Results], Callable[[], Results], set[st
 
 
 def test_every_claim_function_has_a_genuine_and_a_counterfeit_run() -> None:
-    registered = {function for functions in claim_sets().values() for function in functions}
+    claim_sets()  # imports every section's claims
+    registered = {function for functions in CLAIM_SETS.values() for function in functions}
     assert registered == set(CASES), f"claim functions without a counterfeit test: {registered - set(CASES)}"
 
 

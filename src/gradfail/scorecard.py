@@ -20,7 +20,7 @@ from tqdm import tqdm
 from gradfail.claims import CLAIM_SETS, Claim
 from gradfail.experiments import EXPERIMENTS, get_experiment
 from gradfail.files import require_writable_folder
-from gradfail.results import PAPER_RESULTS_DIR, Results, provenance
+from gradfail.results import PAPER_RESULTS_DIR, Results, committed_results, provenance
 from gradfail.scale import SCALES, scale_of, settings_for
 from gradfail.training import progress_enabled
 from gradfail.validation import require_choice, require_int
@@ -115,7 +115,10 @@ def sweep(
     arrays = {
         "names": np.array(names),
         "experiments": np.array([rows[n]["experiment"] for n in names]),
-        "statements": np.array([rows[n]["claim"].statement for n in names]),
+        **{
+            f"{field}s": np.array([getattr(rows[n]["claim"], field) for n in names])
+            for field in ("statement", "paper", "relation", "bound", "why", "finding")
+        },
         "seeds": np.array(seeds),
         "values": np.array([[rows[n]["values"].get(s, np.nan) for s in seeds] for n in names]),
         "holds": np.array([[rows[n]["holds"].get(s, False) for s in seeds] for n in names]),
@@ -148,3 +151,86 @@ def committed_sweep(scale: str) -> Results | None:
     """The committed sweep at `scale` (`claims-{scale}.npz` beside the paper-scale results), or None."""
     path = PAPER_RESULTS_DIR / f"claims-{require_choice('scale', scale, SCALES)}.npz"
     return Results.load(path) if path.exists() else None
+
+
+@dataclass(frozen=True)
+class ScorecardRow:
+    """One claim on the scorecard: the claim (as evaluated on the paper-scale run if there is one, else on the
+    quick sweep's first seed), its values at both scales and its passes over the committed seeds."""
+
+    claim: Claim
+    experiment: str
+    quick_value: float | None
+    quick_passes: tuple[int, int] | None
+    paper_value: float | None
+    paper_passes: tuple[int, int] | None
+
+
+def sweep_entry(table: Results | None, name: str) -> tuple[float, tuple[int, int]] | None:
+    """(first seed's value, (passes, seeds)) of claim `name` in a sweep table, or None if it is not there."""
+    if table is None or name not in table["names"]:
+        return None
+    row = int(np.flatnonzero(table["names"] == name)[0])
+    holds = table["holds"][row]
+    return float(table["values"][row, 0]), (int(holds.sum()), len(holds))
+
+
+def scorecard_rows() -> list[ScorecardRow]:
+    """Every claim of every experiment with its quick and paper evidence, from the committed files."""
+    quick, paper = committed_sweep("quick"), committed_sweep("paper")
+    rows = []
+    for experiment in claim_sets():
+        paper_run = committed_results(experiment, "paper")
+        on_paper = {c.name: c for c in evaluate(paper_run)} if paper_run else {}
+        in_quick = [] if quick is None else [str(n) for n in quick["names"][quick["experiments"] == experiment]]
+        names = list(on_paper) or in_quick
+        for name in names:
+            quick_entry, paper_entry = sweep_entry(quick, name), sweep_entry(paper, name)
+            claim = on_paper.get(name)
+            paper_value = claim.value if claim else None
+            if claim and paper_entry is None:
+                paper_entry = (claim.value, (int(claim.holds), 1))  # the committed run alone: one seed
+            rows.append(
+                ScorecardRow(
+                    claim or _claim_from_sweep(quick, name),  # type: ignore[arg-type]
+                    experiment,
+                    quick_entry[0] if quick_entry else None,
+                    quick_entry[1] if quick_entry else None,
+                    paper_value,
+                    paper_entry[1] if paper_entry else None,
+                )
+            )
+    return rows
+
+
+def _claim_from_sweep(table: Results, name: str) -> Claim:
+    """Claim `name` as a sweep recorded it at its first seed."""
+    row = int(np.flatnonzero(table["names"] == name)[0])
+    fields = {f: str(table[f"{f}s"][row]) for f in ("statement", "paper", "relation", "why", "finding")}
+    return Claim(name, value=float(table["values"][row, 0]), bound=float(table["bounds"][row]), **fields)
+
+
+def scorecard_markdown(rows: Sequence[ScorecardRow]) -> str:
+    """The scorecard as a MyST table: claim, paper, quick value and passes, paper value and passes, evidence."""
+
+    def value(v: float | None) -> str:
+        return "—" if v is None else f"{v:.3g}"
+
+    def passes(p: tuple[int, int] | None) -> str:
+        return "—" if p is None else f"{p[0]}/{p[1]}" + ("" if p[0] == p[1] else " ✗")
+
+    lines = [
+        "| claim | paper | bound | quick, seed 0 | quick seeds | paper scale | paper seeds | evidence |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        chapter, label = CHAPTERS[row.experiment]
+        c = row.claim
+        cells = [cell.replace("|", "\\|") for cell in (c.statement, c.paper)]
+        mark = " **finding**" if c.finding else ""
+        lines.append(
+            f"| {cells[0]}{mark} | {cells[1]} | {c.relation} {c.bound:.3g} | {value(row.quick_value)} | "
+            f"{passes(row.quick_passes)} | {value(row.paper_value)} | {passes(row.paper_passes)} | "
+            f"{{ref}}`{chapter} <{label}>` |"
+        )
+    return "\n".join(lines)
