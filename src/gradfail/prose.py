@@ -9,8 +9,8 @@ from gradfail.claims import glue_values
 
 
 def readable(value: object) -> object:
-    """Integers of 10,000 and more with thousands separators (as text); everything else unchanged."""
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10_000:
+    """Integers of 1,000 and more with thousands separators (as text); everything else unchanged."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 1_000:
         return f"{value:,}"
     return value
 

@@ -18,10 +18,10 @@ def final_relative_error(results: Results) -> np.ndarray:
     return results["relative_error"][-LAST:].mean(axis=0)
 
 
-def median_by_dimension(results: Results) -> dict[int, float]:
-    """{d: median over the runs of dimension d of the final relative error}."""
-    final, dims = final_relative_error(results), results["train_dims"]
-    return {int(d): float(np.median(final[dims == d])) for d in np.unique(dims)}
+def median_by_dimension(results: Results, values: np.ndarray | None = None) -> dict[int, float]:
+    """{d: median over the runs of dimension d of `values`} (one per run; default: the final relative error)."""
+    values, dims = final_relative_error(results) if values is None else values, results["train_dims"]
+    return {int(d): float(np.median(values[dims == d])) for d in np.unique(dims)}
 
 
 @claim_set("periodic")
