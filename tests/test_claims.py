@@ -5,12 +5,15 @@ counterfeit here."""
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from gradfail.claims import CLAIM_SETS, Claim, ClaimFailed, chance_bound, check, glued_values, worst
+from gradfail.cli import main
 from gradfail.conditioning.claims import figure6_claims
 from gradfail.epilogue.claims import intermediate_claims, sparse_parity_claims
 from gradfail.flat.claims import figure7_claims
@@ -21,7 +24,15 @@ from gradfail.parity.claims import figure1_claims, theorem1_claims
 from gradfail.parity.theory import GradientVariance, random_network_variances
 from gradfail.periodic.claims import training_claims
 from gradfail.results import Results
-from gradfail.scorecard import claim_sets
+from gradfail.scorecard import (
+    claim_sets,
+    parse_seeds,
+    scorecard_markdown,
+    scorecard_rows,
+    sweep,
+    sweep_table,
+    write_sweep,
+)
 from gradfail.stocks.claims import figure4_claims
 
 E = 40  # evaluations in a hand-built run
@@ -242,3 +253,48 @@ def test_chance_bound_is_four_standard_errors_and_worst_picks_the_closest_run() 
     bound, why = chance_bound(2500)
     assert bound == pytest.approx(0.04) and "s.e. 0.010" in why
     assert worst([0.9, 0.97], ">=") == 0.9 and worst([0.01, 0.03], "<=") == 0.03 and math.isnan(worst([], "<="))
+
+
+def test_parse_seeds_reads_ranges_and_lists() -> None:
+    assert parse_seeds("0-4") == [0, 1, 2, 3, 4] and parse_seeds("0,3") == [0, 3] and parse_seeds("7") == [7]
+    for bad in ("a-b", "3-1", "1,1", "-1"):
+        with pytest.raises(ValueError, match="--seeds"):
+            parse_seeds(bad)
+
+
+def test_sweep_tabulates_every_claim_per_seed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Runs stand in for processes: seed 1's d = 30 run is off chance, so that claim passes 2 of 3 seeds."""
+    calls = []
+
+    def fake_run(run, scale, device, threads, folder) -> Results:
+        calls.append((run.experiment, run.seed, threads))
+        results = parity_run({5: 1.0, 10: 0.99, 30: 0.6 if run.seed == 1 else 0.5})
+        results.provenance["wall_time_s"] = 1.0
+        return results
+
+    monkeypatch.setattr("gradfail.scorecard.run_in_process", fake_run)
+    table = sweep(["parity"], "quick", [0, 1, 2], jobs=2)
+    assert sorted(calls) == [("parity", s, max(1, (os.cpu_count() or 1) // 2)) for s in (0, 1, 2)]
+    row = list(table["names"]).index("fig1_d30_chance")
+    assert table["holds"][row].tolist() == [True, False, True]
+    assert "2/3" in "\n".join(sweep_table(table))
+    saved = Results.load(write_sweep(table, tmp_path))
+    assert saved["values"].shape == (len(saved["names"]), 3) and saved.provenance["seed"] == 0
+
+
+def test_scorecard_lists_every_claim_with_its_evidence(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("gradfail.scorecard.committed_sweep", lambda scale: None)
+    rows = scorecard_rows()
+    names = {row.claim.name for row in rows}
+    assert {"fig1_d30_chance", "fig4_end_to_end_fails_large_k", "fig6_convolution_worse_early"} <= names
+    table = scorecard_markdown(rows)
+    assert table.count("\n") == len(rows) + 1 and "{ref}`parities <parity-figure1>`" in table
+    assert "**finding**" in table
+
+
+def test_the_claims_command_refuses_bad_input_before_running(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("gradfail.scorecard.run_in_process", lambda *a: pytest.fail("ran an experiment"))
+    assert main(["claims", "parity", "--seeds", "x"]) == 2
+    assert main(["claims", "parity", "--jobs", "0"]) == 2
+    assert main(["claims", "no-such-experiment"]) == 2
+    assert main(["claims", "parity", "--out", "/proc/nope"]) == 2
