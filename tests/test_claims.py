@@ -11,12 +11,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from gradfail.claims import CLAIM_SETS, Claim, ClaimFailed, chance_bound, check, glued_values, worst
 from gradfail.cli import main
 from gradfail.conditioning.claims import figure6_claims
 from gradfail.epilogue.claims import intermediate_claims, sparse_parity_claims
-from gradfail.flat.claims import figure7_claims
+from gradfail.flat.claims import appendix_a7_claims, figure7_claims
+from gradfail.flat.convergence import (
+    ForwardOnlyTrajectory,
+    forward_only_descent,
+    ramp,
+    rate_bound,
+    rate_step_size,
+    unit_sphere_inputs,
+)
 from gradfail.flat.experiment import key as flat_key
 from gradfail.lines.claims import figure3_claims
 from gradfail.lines.experiment import parity_accuracy
@@ -33,6 +42,7 @@ from gradfail.scorecard import (
     sweep_table,
     write_sweep,
 )
+from gradfail.seeding import generator
 from gradfail.stocks.claims import figure4_claims
 
 E = 40  # evaluations in a hand-built run
@@ -158,6 +168,18 @@ def forged_variances() -> list[GradientVariance]:
     return [GradientVariance(d, 0.5, 0.5 / 2**d, 1.0, 0.5, 0.1) for d in range(2, 8)]
 
 
+def a7_runs(forged: bool) -> tuple[dict, list[float], float]:
+    """Forward-only descent on a small exact population at three horizons, or forged runs whose error grows."""
+    horizons, inputs = [10, 30, 100, 300], unit_sphere_inputs(500, 5, generator(7))
+    v_star = 2 * torch.nn.functional.normalize(torch.randn(5, generator=generator(8), dtype=torch.float64), dim=0)
+    bounds = [rate_bound(4.0, 2.0, 1.0, t) for t in horizons]
+    if forged:
+        grow = {t: torch.linspace(0.1, 1.0 + t / 100, t + 1, dtype=torch.float64) for t in horizons}
+        return {t: ForwardOnlyTrajectory(0.1, e, -e, torch.ones(t)) for t, e in grow.items()}, bounds, 1.0
+    runs = {t: forward_only_descent(inputs, v_star, ramp, rate_step_size(4.0, 2.0, t), t) for t in horizons}
+    return runs, bounds, 1.0
+
+
 # claim function → (genuine run, counterfeit run, names of the claims the counterfeit must fail)
 CASES: dict[Callable, tuple[Callable[[], Results], Callable[[], Results], set[str]]] = {
     figure1_claims: (
@@ -174,6 +196,11 @@ CASES: dict[Callable, tuple[Callable[[], Results], Callable[[], Results], set[st
         lambda: stocks_run(-0.99, -0.2),
         lambda: stocks_run(-0.8, -0.6),
         {"fig4_decomposition_solves", "fig4_end_to_end_fails_large_k"},
+    ),
+    appendix_a7_claims: (
+        lambda: a7_runs(False),
+        lambda: a7_runs(True),
+        {"a7_step_inequality", "a7_rate_bound", "a7_error_falls"},
     ),
     figure7_claims: (
         lambda: flat_run(0.0, multi_class_spread=False),
@@ -223,12 +250,17 @@ def test_every_claim_function_has_a_genuine_and_a_counterfeit_run() -> None:
 @pytest.mark.parametrize("function", list(CASES), ids=lambda f: f.__name__)
 def test_claims_hold_on_a_genuine_run_and_fail_on_a_counterfeit(function: Callable) -> None:
     genuine, counterfeit, must_fail = CASES[function]
-    held = function(genuine())
+
+    def claims_of(make: Callable) -> list[Claim]:
+        made = make()
+        return function(*made) if isinstance(made, tuple) else function(made)
+
+    held = claims_of(genuine)
     assert held and all(c.holds for c in held), [c.describe() for c in held if not c.holds]
-    failed = {c.name for c in function(counterfeit()) if not c.holds}
+    failed = {c.name for c in claims_of(counterfeit) if not c.holds}
     assert failed == must_fail
     with pytest.raises(ClaimFailed, match=sorted(must_fail)[0]):
-        check(function(counterfeit()), glue=False)
+        check(claims_of(counterfeit), glue=False)
 
 
 def test_a_claim_compares_its_value_with_its_bound_and_never_holds_for_nan() -> None:
