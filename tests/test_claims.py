@@ -31,7 +31,7 @@ from gradfail.lines.claims import figure3_claims
 from gradfail.lines.experiment import parity_accuracy
 from gradfail.parity.claims import figure1_claims, theorem1_claims
 from gradfail.parity.theory import GradientVariance, random_network_variances
-from gradfail.periodic.claims import training_claims
+from gradfail.periodic.claims import dimension_claims, training_claims
 from gradfail.results import Results
 from gradfail.scorecard import (
     claim_sets,
@@ -129,12 +129,21 @@ def lines_run(end_to_end_k3: float, decomposition_off_ceiling: float) -> Results
     return Results("end-to-end", {"test_tuples": 2000}, arrays)
 
 
-def periodic_run(largest_final: float) -> Results:
-    dims = np.array([2, 2, 8, 8, 16, 16, 32, 32])
+def periodic_run(largest_final: float, exponential_at_fixed_r: bool = False) -> Results:
+    """Training curves, and variances falling like d^−2 (1 − 1/(2d)) at fixed r and like e^(−0.87 d) with r = √d."""
+    train_dims = np.array([2, 2, 8, 8, 16, 16, 32, 32])
     finals = [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, largest_final, largest_final]
-    return Results(
-        "periodic", {"test_samples": 8192}, {"relative_error": flat_curves(finals, start=1.0), "train_dims": dims}
-    )
+    dims, tied_dims = np.array([2.0, 8, 32, 128, 512]), np.array([2.0, 8, 16, 32, 64])
+    at_fixed_r = np.exp(-dims / 8) if exponential_at_fixed_r else dims**-2.0 * (1 - 0.5 / dims)
+    tied = np.exp(-(1.2 if exponential_at_fixed_r else 0.87) * tied_dims)
+    arrays = {
+        "relative_error": flat_curves(finals, start=1.0),
+        "train_dims": train_dims,
+        "dimension_variance": np.stack([at_fixed_r, 2 * at_fixed_r])[None],  # (networks, radii, dims)
+        "tied_variance": tied[None],
+    }
+    settings = {"test_samples": 8192, "dims": list(dims), "dimension_radii": [1.0, 2.0], "tied_dims": list(tied_dims)}
+    return Results("periodic", settings, arrays)
 
 
 def conditioning_run(convolution_early: float, autoencoder_kink_ratio: float) -> Results:
@@ -232,6 +241,11 @@ CASES: dict[Callable, tuple[Callable[[], Results], Callable[[], Results], set[st
         lambda: periodic_run(0.99),
         lambda: periodic_run(0.4),
         {"periodic_largest_not_learned"},
+    ),
+    dimension_claims: (
+        lambda: periodic_run(0.99),
+        lambda: periodic_run(0.99, exponential_at_fixed_r=True),
+        {"periodic_exponent_above_minus_2", "periodic_exponent_near_minus_2", "periodic_tied_rate_near_laplace"},
     ),
     figure6_claims: (
         lambda: conditioning_run(0.95, 3.0),

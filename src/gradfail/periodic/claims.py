@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from gradfail.claims import Claim, claim_set
+from gradfail.periodic.experiment import tied_fit
 from gradfail.results import Results
 
 LAST = 5  # each run is judged by the mean of its last five evaluations
@@ -62,5 +65,67 @@ def training_claims(results: Results) -> list[Claim]:
             ">=",
             NOT_LEARNED,
             why,
+        ),
+    ]
+
+
+APPROACH = 0.1  # "approaches −2": the largest-d local exponent within this of −2
+EXACT = "exact variances (quadrature in float64), so the bound is the claim's own tolerance, not noise"
+
+
+def local_exponents(results: Results, radius_index: int) -> np.ndarray:
+    """Slopes of log(Var/G²) against log d between consecutive dimensions at one fixed r (geometric mean over
+    networks)."""
+    dims = np.asarray(results.settings["dims"], dtype=float)
+    curve = np.log(results["dimension_variance"][:, radius_index]).mean(axis=0)
+    return np.diff(curve) / np.diff(np.log(dims))
+
+
+@claim_set("periodic")
+def dimension_claims(results: Results) -> list[Claim]:
+    """At fixed r, Var/G² decays polynomially in d with a local exponent that approaches −2 from above; with
+    r = √d it decays exponentially at a rate a little above (1 + ln 2)/2."""
+    radii = results.settings["dimension_radii"]
+    last = [float(local_exponents(results, i)[-1]) for i in range(len(radii))]
+    rate, laplace = -tied_fit(results).slope, (1 + math.log(2)) / 2
+    return [
+        Claim(
+            "periodic_exponent_above_minus_2",
+            "at every fixed r the local exponent of Var/G² in d, at the largest d, lies above −2",
+            "§2.2, Theorem 2 (the book's finding: polynomial decay at fixed r)",
+            min(last),
+            ">",
+            -2.0,
+            EXACT,
+            details={f"r{r:g}": value for r, value in zip(radii, last, strict=True)},
+            finding="at fixed r the variance decays only polynomially in d (like d^−2), not exponentially",
+        ),
+        Claim(
+            "periodic_exponent_near_minus_2",
+            f"at every fixed r that exponent is within {APPROACH} of −2",
+            "§2.2, Theorem 2 (the book's finding)",
+            max(abs(value + 2) for value in last),
+            "<",
+            APPROACH,
+            EXACT + "; the typical-unit law predicts −2 + O(1/d)",
+        ),
+        Claim(
+            "periodic_tied_rate_above_laplace",
+            "with r = √d, Var/G² falls like e^(−c d) with c above (1 + ln 2)/2",
+            "§2.2, Theorem 2 (r growing with d)",
+            rate - laplace,
+            ">",
+            0.0,
+            EXACT + "; c is a least-squares slope over the r = √d sweep",
+            details={"rate": rate, "laplace": laplace},
+        ),
+        Claim(
+            "periodic_tied_rate_near_laplace",
+            "with r = √d the rate c exceeds (1 + ln 2)/2 by less than 10%",
+            "§2.2, Theorem 2 (the book's Laplace argument)",
+            (rate - laplace) / laplace,
+            "<",
+            0.1,
+            EXACT,
         ),
     ]
