@@ -300,3 +300,19 @@ def test_ctrl_c_saves_a_checkpoint_and_prints_the_resume_command(tmp_path: Path)
     assert load_checkpoint(checkpoint)["current"]["step"] >= 1
     refused = run_driver(*args, "--resume")  # other settings than the checkpoint's
     assert refused.wait(timeout=60) == 2 and "setting end_to_end_iterations was 1000000" in refused.stderr.read()
+
+
+def test_run_all_with_resume_keeps_results_finished_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("gradfail.cli.settings_for", lambda cls, scale: SMALL["stocks"])
+    assert main(["run", "stocks", "--device", "cpu", "--out", str(tmp_path)]) == 0
+    written = (tmp_path / "stocks-custom.npz").stat().st_mtime_ns
+    others = [name for name in SMALL if name != "stocks"]
+    assert main(["run", "all", "--device", "cpu", "--out", str(tmp_path), "--resume", "--skip", *others]) == 0
+    assert "kept" in capsys.readouterr().out and (tmp_path / "stocks-custom.npz").stat().st_mtime_ns == written
+    assert (
+        main(["run", "all", "--device", "cpu", "--out", str(tmp_path), "--seed", "1", "--resume", "--skip", *others])
+        == 0
+    )
+    assert (tmp_path / "stocks-custom.npz").stat().st_mtime_ns != written  # another seed: run again
