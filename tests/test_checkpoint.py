@@ -316,3 +316,10 @@ def test_run_all_with_resume_keeps_results_finished_before(
         == 0
     )
     assert (tmp_path / "stocks-custom.npz").stat().st_mtime_ns != written  # another seed: run again
+
+
+def test_atomic_files_get_the_usual_permissions(tmp_path: Path) -> None:
+    path = atomic_write(tmp_path / "file.bin", lambda handle: handle.write(b"x"))
+    mask = os.umask(0)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask
