@@ -1,7 +1,9 @@
 """Figure 3's claims (paper §3.1), checked on an end-to-end run: decomposition learns every k, end-to-end learns
-k = 1 and stays at chance for k ≥ 2, and decomposition's tuple accuracy is the parity of its image answers."""
+k = 1 and stays at chance for k ≥ 3, and decomposition's tuple accuracy is the parity of its image answers."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -24,8 +26,7 @@ def final_by_k(results: Results, approach: str, quantity: str = "accuracy") -> d
 @claim_set("end-to-end")
 def figure3_claims(results: Results) -> list[Claim]:
     """Decomposition above 0.75 at every k; end-to-end above 0.85 at k = 1 and within 4 s.e. of chance at every
-    k ≥ 3, and (against the paper's figure) at k = 2; decomposition within 4 s.e. of the parity of its image
-    answers."""
+    k ≥ 3; decomposition within 4 s.e. of the parity of its image answers."""
     tuples = int(results.settings["test_tuples"])
     bound, why = chance_bound(tuples)
     why += f" (the same test tuples at every evaluation, so the mean of the last {LAST} is no less noisy)"
@@ -68,17 +69,6 @@ def figure3_claims(results: Results) -> list[Claim]:
             why,
         ),
         Claim(
-            "fig3_end_to_end_k2_at_chance",
-            "end-to-end stays at chance for k = 2 as well",
-            "§3.1, Figure 3 (a finding: the paper's k = 2 panel shows end-to-end near 0.9)",
-            worst(np.abs(end_to_end.get(2, np.array([])) - 0.5), "<="),
-            "<=",
-            bound,
-            why,
-            finding="the paper's Figure 3 shows end-to-end learning k = 2; here it stays at chance for all "
-            "20,000 iterations of the paper's budget",
-        ),
-        Claim(
             "fig3_decomposition_at_parity_ceiling",
             "decomposition's tuple accuracy is the parity of its image answers, (1 + (2a − 1)^k)/2",
             "§3.1 (the book's reading of Figure 3's plateaus)",
@@ -88,5 +78,37 @@ def figure3_claims(results: Results) -> list[Claim]:
             f"{CEILING_Z:g} s.e. of a tuple accuracy near {p:.2f} on {tuples:,} test tuples",
             details={f"images_k{k}": float(v.mean()) for k, v in images.items()}
             | {f"ceiling_k{k}": float(v.mean()) for k, v in ceiling.items()},
+        ),
+    ]
+
+
+@claim_set("figure-3-k2")
+def k2_seed_claims(runs: Sequence[Results]) -> list[Claim]:
+    """End-to-end at k = 2 over several seeds at the paper's budget: some seed learns it, as in the paper's
+    figure, and some seed stays at chance throughout (the book's finding)."""
+    finals = [float(final_by_k(run, "end-to-end")[2].mean()) for run in runs]
+    tuples = min(int(run.settings["test_tuples"]) for run in runs)
+    bound, why = chance_bound(tuples)
+    learned = sum(f >= END_TO_END_K1 for f in finals)
+    return [
+        Claim(
+            "fig3_k2_learned_on_some_seed",
+            f"end-to-end learns k = 2 (above {END_TO_END_K1}) on at least one seed",
+            "§3.1, Figure 3 (k = 2 panel)",
+            max(finals, default=np.nan),
+            ">=",
+            END_TO_END_K1,
+            "the bar for 'learned' of k = 1, far outside chance's band",
+            details={"learned": learned, "seeds": len(finals)},
+        ),
+        Claim(
+            "fig3_k2_at_chance_on_some_seed",
+            "end-to-end stays at chance for k = 2 on at least one seed, for the whole budget",
+            "§3.1, Figure 3 (a finding: the paper shows one run, which learns)",
+            min((abs(f - 0.5) for f in finals), default=np.nan),
+            "<=",
+            bound,
+            why,
+            finding="at k = 2 end-to-end training succeeds or fails depending on the seed",
         ),
     ]
