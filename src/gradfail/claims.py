@@ -10,6 +10,8 @@ import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from gradfail.validation import require_choice
 
 RELATIONS: dict[str, Callable[[float, float], bool]] = {
@@ -120,7 +122,9 @@ def glue_values(values: Mapping[str, object]) -> None:
     from myst_nb import glue
 
     for name, value in values.items():
-        glue(name, value, display=False)
+        glue(
+            name, value.item() if isinstance(value, np.generic) else value, display=False
+        )  # plain text, not np.float32(…)
 
 
 CHANCE_Z = 4.0  # "at chance": within this many standard errors of 0.5
