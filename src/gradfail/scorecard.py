@@ -20,7 +20,7 @@ from tqdm import tqdm
 from gradfail.claims import CLAIM_SETS, Claim
 from gradfail.experiments import EXPERIMENTS, get_experiment
 from gradfail.files import require_writable_folder
-from gradfail.results import PAPER_RESULTS_DIR, Results, committed_results, provenance
+from gradfail.results import Results, committed_results, provenance
 from gradfail.scale import SCALES, scale_of, settings_for
 from gradfail.training import progress_enabled
 from gradfail.validation import require_choice, require_int
@@ -149,8 +149,7 @@ def write_sweep(table: Results, out: str | Path) -> Path:
 
 def committed_sweep(scale: str) -> Results | None:
     """The committed sweep at `scale` (`claims-{scale}.npz` beside the paper-scale results), or None."""
-    path = PAPER_RESULTS_DIR / f"claims-{require_choice('scale', scale, SCALES)}.npz"
-    return Results.load(path) if path.exists() else None
+    return committed_results("claims", require_choice("scale", scale, SCALES))
 
 
 @dataclass(frozen=True)
