@@ -17,6 +17,7 @@ from gradfail.claims import CLAIM_SETS, Claim, ClaimFailed, chance_bound, check,
 from gradfail.cli import main
 from gradfail.conditioning.claims import figure6_claims
 from gradfail.epilogue.claims import intermediate_claims, sparse_parity_claims
+from gradfail.experiments import get_experiment
 from gradfail.flat.claims import appendix_a7_claims, figure7_claims
 from gradfail.flat.convergence import (
     ForwardOnlyTrajectory,
@@ -32,14 +33,15 @@ from gradfail.lines.experiment import parity_accuracy
 from gradfail.parity.claims import figure1_claims, theorem1_claims
 from gradfail.parity.theory import GradientVariance, random_network_variances
 from gradfail.periodic.claims import dimension_claims, training_claims
-from gradfail.results import Results
+from gradfail.results import Results, git_state, settings_dict
+from gradfail.scale import settings_for
 from gradfail.scorecard import (
     claim_sets,
     parse_seeds,
     scorecard_markdown,
     scorecard_rows,
     sweep,
-    sweep_table,
+    sweep_lines,
     write_sweep,
 )
 from gradfail.seeding import generator
@@ -317,20 +319,26 @@ def test_sweep_tabulates_every_claim_per_seed(monkeypatch: pytest.MonkeyPatch, t
     """Runs stand in for processes: seed 1's d = 30 run is off chance, so that claim passes 2 of 3 seeds."""
     calls = []
 
-    def fake_run(run, scale, device, threads, folder) -> Results:
+    def fake_run(run, scale, device, threads, folder) -> Path:
         calls.append((run.experiment, run.seed, threads))
         results = parity_run({5: 1.0, 10: 0.99, 30: 0.6 if run.seed == 1 else 0.5})
-        results.provenance["wall_time_s"] = 1.0
-        return results
+        results.provenance.update(
+            seed=run.seed, wall_time_s=1.0, device="cpu", git_commit=git_state()["git_commit"], git_dirty=False
+        )
+        results.settings = settings_dict(settings_for(get_experiment("parity").settings_class, scale))
+        return results.save(folder / run.filename)
 
     monkeypatch.setattr("gradfail.scorecard.run_in_process", fake_run)
-    table = sweep(["parity"], "quick", [0, 1, 2], jobs=2)
+    table = sweep(["parity"], "quick", [0, 1, 2], tmp_path / "runs", jobs=2)
     assert sorted(calls) == [("parity", s, max(1, (os.cpu_count() or 1) // 2)) for s in (0, 1, 2)]
     row = list(table["names"]).index("fig1_d30_chance")
     assert table["holds"][row].tolist() == [True, False, True]
-    assert "2/3" in "\n".join(sweep_table(table))
+    assert "2/3" in "\n".join(sweep_lines(table))
     saved = Results.load(write_sweep(table, tmp_path))
     assert saved["values"].shape == (len(saved["names"]), 3) and saved.provenance["seed"] == 0
+    calls.clear()  # started again, the sweep keeps the runs it finished
+    again = sweep(["parity"], "quick", [0, 1, 3], tmp_path / "runs", jobs=1)
+    assert calls == [("parity", 3, os.cpu_count() or 1)] and again.provenance["kept_runs"] == 2
 
 
 def test_scorecard_lists_every_claim_with_its_evidence(monkeypatch: pytest.MonkeyPatch) -> None:

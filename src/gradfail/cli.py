@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     claims.add_argument("--seeds", default="0-4", help="seeds to run, e.g. 0-4 (default) or 0,3")
     claims.add_argument("--jobs", type=int, default=1, help="experiments run at once (torch threads are shared out)")
     claims.add_argument("--device", choices=DEVICE_CHOICES, default="cpu", help="cpu (default), cuda or auto")
-    claims.add_argument("--out", type=Path, default=Path("results"), help="folder for claims-SCALE.npz")
+    claims.add_argument("--out", type=Path, default=Path("results"), help="folder for claims-SCALE.npz and its runs")
     claims.add_argument("--skip", nargs="+", default=[], metavar="NAME", help="with all: experiments to leave out")
     notebooks = commands.add_parser("notebooks", help="write every chapter as an .ipynb (for Colab and nbval)")
     notebooks.add_argument("--book", type=Path, default=Path("book"), help="folder of the chapters (default book)")
@@ -135,7 +135,7 @@ def run_all(options: RunOptions, skip: Sequence[str] = ()) -> list[Path]:
 
 def claims_command(args: argparse.Namespace) -> Path:
     """`claims`: run the sweep, print its table, save it."""
-    from gradfail.scorecard import parse_seeds, sweep, sweep_table, write_sweep
+    from gradfail.scorecard import parse_seeds, runs_folder, sweep, sweep_lines, write_sweep
 
     names = list(EXPERIMENTS) if args.experiment == "all" else [get_experiment(args.experiment).name]
     for name in args.skip:
@@ -143,10 +143,13 @@ def claims_command(args: argparse.Namespace) -> Path:
     require_writable_folder("--out", args.out)
     require_int("--jobs", args.jobs, minimum=1)
     seeds = parse_seeds(args.seeds)
-    table = sweep([n for n in names if n not in args.skip], args.scale, seeds, jobs=args.jobs, device=args.device)
-    print("\n".join(sweep_table(table)))
+    experiments = [n for n in names if n not in args.skip]
+    runs = runs_folder(args.out, args.scale)
+    table = sweep(experiments, args.scale, seeds, runs, jobs=args.jobs, device=args.device)
+    print("\n".join(sweep_lines(table)))
     path = write_sweep(table, args.out)
-    print(f"wall time {table.provenance['wall_time_s']:.0f} s; wrote {path}")
+    kept = table.provenance["kept_runs"]
+    print(f"wall time {table.provenance['wall_time_s']:.0f} s ({kept} runs kept from before); wrote {path}")
     return path
 
 

@@ -7,7 +7,6 @@ import importlib
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -18,9 +17,10 @@ import numpy as np
 from tqdm import tqdm
 
 from gradfail.claims import CLAIM_SETS, Claim
+from gradfail.devices import resolve_device
 from gradfail.experiments import EXPERIMENTS, get_experiment
 from gradfail.files import require_writable_folder
-from gradfail.results import Results, committed_results, provenance
+from gradfail.results import PAPER_RESULTS_DIR, Results, committed_results, provenance, settings_dict
 from gradfail.scale import SCALES, scale_of, settings_for
 from gradfail.training import progress_enabled
 from gradfail.validation import require_choice, require_int
@@ -76,9 +76,14 @@ class SweepRun:
     experiment: str
     seed: int
 
+    @property
+    def filename(self) -> str:
+        return f"{self.experiment}-seed{self.seed}.npz"
 
-def run_in_process(run: SweepRun, scale: str, device: str, threads: int, folder: Path) -> Results:
-    """`python -m gradfail run` for one (experiment, seed) with `threads` torch threads; its results."""
+
+def run_in_process(run: SweepRun, scale: str, device: str, threads: int, folder: Path) -> Path:
+    """`python -m gradfail run` for one (experiment, seed) with `threads` torch threads; its results file, moved
+    to `folder/{experiment}-seed{seed}.npz`."""
     out = folder / f"{run.experiment}-seed{run.seed}"
     command = [sys.executable, "-m", "gradfail", "run", run.experiment, "--scale", scale, "--device", device]
     command += ["--seed", str(run.seed), "--out", str(out)]
@@ -88,29 +93,67 @@ def run_in_process(run: SweepRun, scale: str, device: str, threads: int, folder:
     if finished.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{finished.stderr[-2000:]}")
     (path,) = out.glob(f"{run.experiment}-*.npz")
-    return Results.load(path)
+    kept = path.replace(folder / run.filename)
+    out.rmdir()
+    return kept
+
+
+def kept_run(path: Path, run: SweepRun, scale: str, device: str) -> bool:
+    """Whether `path` already holds this run (same experiment, settings, seed, device and unmodified commit): an
+    interrupted sweep started again keeps the runs it finished."""
+    if not path.exists():
+        return False
+    done, now = Results.load(path), provenance(scale=scale, seed=run.seed, device=device, wall_time_s=0.0)
+    if done.provenance["git_dirty"] or done.provenance["git_commit"] != now["git_commit"]:
+        return False
+    settings = settings_dict(settings_for(get_experiment(run.experiment).settings_class, scale))
+    same = done.experiment == run.experiment and done.settings == settings and done.provenance["seed"] == run.seed
+    return same and done.provenance["device"] == str(resolve_device(device))
 
 
 def sweep(
-    experiments: Sequence[str], scale: str, seeds: Sequence[int], *, jobs: int = 1, device: str = "cpu"
+    experiments: Sequence[str],
+    scale: str,
+    seeds: Sequence[int],
+    runs_folder: str | Path,
+    *,
+    jobs: int = 1,
+    device: str = "cpu",
 ) -> Results:
-    """Each experiment at each seed, `jobs` processes at a time (torch threads split between them); every claim's
-    value and verdict per seed, as one results table."""
+    """Each experiment at each seed, `jobs` processes at a time (torch threads split between them), each run's
+    results kept in `runs_folder`; every claim's value and verdict per seed, as one results table."""
     require_choice("scale", scale, SCALES)
     require_int("jobs", jobs, minimum=1)
     for name in experiments:
         get_experiment(name)
+    folder = require_writable_folder("--out", runs_folder)
     threads = max(1, (os.cpu_count() or 1) // jobs)
     runs = [SweepRun(name, seed) for name in experiments for seed in seeds]
+    to_run = [run for run in runs if not kept_run(folder / run.filename, run, scale, device)]
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as folder, ThreadPoolExecutor(jobs) as pool:
-        futures = [pool.submit(run_in_process, run, scale, device, threads, Path(folder)) for run in runs]
-        finished = [f.result() for f in tqdm(futures, desc="claims", disable=not progress_enabled())]
+    with ThreadPoolExecutor(jobs) as pool:
+        futures = [pool.submit(run_in_process, run, scale, device, threads, folder) for run in to_run]
+        for future in tqdm(futures, desc="claims", disable=not progress_enabled()):
+            future.result()
+    settings = {"experiments": list(experiments), "scale": scale, "seeds": list(seeds), "jobs": jobs}
+    labels = {scale_of(settings_for(get_experiment(n).settings_class, scale)) for n in experiments}
+    record = provenance(
+        scale="+".join(sorted(labels)), seed=int(seeds[0]), device=device, wall_time_s=time.perf_counter() - started
+    )
+    record["kept_runs"] = len(runs) - len(to_run)
+    return sweep_table([Results.load(folder / run.filename) for run in runs], settings, record)
+
+
+def sweep_table(runs: Sequence[Results], settings: dict, record: dict) -> Results:
+    """Every claim of every run, by claim and seed (the claims as the code states them now), as a results table."""
+    seeds = sorted({int(r.provenance["seed"]) for r in runs})
     rows: dict[str, dict] = {}
-    for run, results in zip(runs, finished, strict=True):
+    for results in runs:
+        seed = int(results.provenance["seed"])
         for claim in evaluate(results):
-            row = rows.setdefault(claim.name, {"claim": claim, "experiment": run.experiment, "values": {}, "holds": {}})
-            row["values"][run.seed], row["holds"][run.seed] = claim.value, claim.holds
+            row = rows.setdefault(claim.name, {"claim": claim, "experiment": results.experiment, "values": {}})
+            row["values"][seed] = claim.value
+            row.setdefault("holds", {})[seed] = claim.holds
     names = list(rows)
     arrays = {
         "names": np.array(names),
@@ -122,17 +165,12 @@ def sweep(
         "seeds": np.array(seeds),
         "values": np.array([[rows[n]["values"].get(s, np.nan) for s in seeds] for n in names]),
         "holds": np.array([[rows[n]["holds"].get(s, False) for s in seeds] for n in names]),
-        "run_seconds": np.array([r.provenance["wall_time_s"] for r in finished]).reshape(len(experiments), -1),
+        "run_seconds": np.array([r.provenance["wall_time_s"] for r in runs]),
     }
-    labels = {scale_of(settings_for(get_experiment(n).settings_class, scale)) for n in experiments}
-    settings = {"experiments": list(experiments), "scale": scale, "seeds": list(seeds), "jobs": jobs}
-    record = provenance(
-        scale="+".join(sorted(labels)), seed=int(seeds[0]), device=device, wall_time_s=time.perf_counter() - started
-    )
-    return Results(f"claims-{scale}", settings, arrays, record)
+    return Results(f"claims-{settings['scale']}", settings, arrays, record)
 
 
-def sweep_table(table: Results) -> list[str]:
+def sweep_lines(table: Results) -> list[str]:
     """The sweep as text: claim, value per seed, passes over seeds."""
     seeds = table["seeds"]
     lines = [f"{'claim':42s} " + " ".join(f"{'seed ' + str(s):>10s}" for s in seeds) + "  passes"]
@@ -143,13 +181,28 @@ def sweep_table(table: Results) -> list[str]:
 
 
 def write_sweep(table: Results, out: str | Path) -> Path:
-    """Save a sweep as `claims-{scale}.npz` in `out`."""
+    """Save a sweep as `claims-{scale}.npz` in `out` (its runs are in the folder `claims-{scale}` beside it)."""
     return table.save(require_writable_folder("--out", out) / f"{table.experiment}.npz")
 
 
+def runs_folder(out: str | Path, scale: str) -> Path:
+    """Where a sweep at `scale` written to `out` keeps its runs' results files."""
+    return Path(out) / f"claims-{require_choice('scale', scale, SCALES)}"
+
+
 def committed_sweep(scale: str) -> Results | None:
-    """The committed sweep at `scale` (`claims-{scale}.npz` beside the paper-scale results), or None."""
-    return committed_results("claims", require_choice("scale", scale, SCALES))
+    """The committed sweep at `scale`, its claims evaluated afresh on the committed runs (so a claim stated more
+    sharply since needs no new run), with the sweep's own provenance; None if there is none."""
+    recorded = committed_results("claims", require_choice("scale", scale, SCALES))
+    if recorded is None:
+        return None
+    folder = runs_folder(PAPER_RESULTS_DIR, scale)
+    runs = [
+        Results.load(folder / SweepRun(str(e), int(s)).filename)
+        for e in recorded.settings["experiments"]
+        for s in recorded.settings["seeds"]
+    ]
+    return sweep_table(runs, recorded.settings, recorded.provenance)
 
 
 @dataclass(frozen=True)
