@@ -33,7 +33,15 @@ from gradfail.lines.experiment import parity_accuracy
 from gradfail.parity.claims import figure1_claims, theorem1_claims
 from gradfail.parity.theory import GradientVariance, random_network_variances
 from gradfail.periodic.claims import dimension_claims, training_claims
-from gradfail.results import Results, git_state, settings_dict
+from gradfail.periodic.law_claims import dimension_fit_claims, monte_carlo_claims, radius_claims
+from gradfail.periodic.method_claims import (
+    alignment_claims,
+    band_claims,
+    exactness_claims,
+    precision_claims,
+    sampling_claims,
+)
+from gradfail.results import Results, committed_results, git_state, settings_dict
 from gradfail.scale import settings_for
 from gradfail.scorecard import (
     claim_sets,
@@ -191,6 +199,65 @@ def a7_runs(forged: bool) -> tuple[dict, list[float], float]:
     return runs, bounds, 1.0
 
 
+def tampered(results: Results, **arrays: np.ndarray) -> Results:
+    """A copy of `results` with some arrays replaced: a counterfeit of a real run."""
+    return Results(results.experiment, results.settings, {**dict(results.arrays), **arrays}, results.provenance)
+
+
+def periodic_paper() -> Results:
+    results = committed_results("periodic")
+    assert results is not None
+    return results
+
+
+def periodic_radius_counterfeit() -> Results:
+    """d = 512 falling like r^−2 instead of e^(−r²); the crossover law 3× off; the aligned law's tail steeper."""
+    real = periodic_paper()
+    radii = np.asarray(real.settings["radii"])
+    variance = real["radius_variance"].copy()
+    variance[:, -1] = 1e-3 * radii**-2.0
+    return tampered(
+        real,
+        radius_variance=variance,
+        radius_crossover_law=3 * real["radius_crossover_law"],
+        radius_aligned_law=real["radius_aligned_law"] * radii**2,
+    )
+
+
+def periodic_monte_carlo_counterfeit() -> Results:
+    """Noise 3× the 1/n law, a signal 100× larger, plug-in estimates 5× off."""
+    real = periodic_paper()
+    return tampered(
+        real,
+        monte_carlo_noise_full=3 * real["monte_carlo_noise_full"],
+        monte_carlo_variance=100 * real["monte_carlo_variance"],
+        monte_carlo_plug_in_full=5 * real["monte_carlo_plug_in_full"],
+    )
+
+
+def periodic_dimension_counterfeit() -> Results:
+    """Var/G² falling exponentially in d at fixed r."""
+    real = periodic_paper()
+    dims = np.asarray(real.settings["dims"], dtype=float)
+    return tampered(real, dimension_variance=np.exp(-dims / 8) * np.ones_like(real["dimension_variance"]))
+
+
+EXACTNESS = {"z_max": 2.9, "g_squared_z": -0.4, "quadrature_change": 3e-16, "closed_form_error": 1e-17}
+SAMPLING_ROWS = [
+    {"radius": 1.0, "exact": 1e-2, "change": 1e-15, "estimate": 1.01e-2, "error": 1e-4},
+    {"radius": 3.0, "exact": 1e-4, "change": 1e-14, "estimate": 0.98e-4, "error": 2e-6},
+    {"radius": 6.0, "exact": 1e-7, "change": 1e-13, "estimate": 2e-8, "error": 1e-8},
+]
+BAND = {
+    "initial": np.array([1.0, 0.5, 0.1]),
+    "trained": np.array([1.0, 0.999, 0.1]),
+    "learned": np.array([True, True, False]),
+    "in_band": np.array([True, True, False]),
+    "median_initial": {16: 0.5, 32: 0.1},
+    "bands": {16: (0.4, 1e-3), 32: (0.3, 1e-6)},
+}
+
+
 # claim function → (genuine run, counterfeit run, names of the claims the counterfeit must fail)
 CASES: dict[Callable, tuple[Callable[[], Results], Callable[[], Results], set[str]]] = {
     figure1_claims: (
@@ -259,6 +326,58 @@ CASES: dict[Callable, tuple[Callable[[], Results], Callable[[], Results], set[st
         lambda: conditioning_run(0.5, 1.2),
         {"fig6_convolution_worse_early", "fig6_autoencoder_at_kinks"},
     ),
+    radius_claims: (
+        periodic_paper,
+        periodic_radius_counterfeit,
+        {
+            "periodic_large_d_semilog",
+            "periodic_laws_in_window",
+            "periodic_tail_is_aligned_law",
+            "periodic_below_float64",
+            "periodic_large_d_decades",
+            "periodic_crossover_everywhere",
+        },
+    ),
+    monte_carlo_claims: (
+        periodic_paper,
+        periodic_monte_carlo_counterfeit,
+        {
+            "periodic_mc_plug_in_follows",
+            "periodic_mc_batch_blind",
+            "periodic_mc_plug_in_floor",
+            "periodic_mc_noise_law",
+        },
+    ),
+    dimension_fit_claims: (
+        periodic_paper,
+        periodic_dimension_counterfeit,
+        {
+            "periodic_fixed_r_typical_law",
+            "periodic_fixed_r_not_exponential",
+            "periodic_fixed_r_power_law",
+        },
+    ),
+    exactness_claims: (
+        lambda: EXACTNESS,
+        lambda: EXACTNESS | {"z_max": 7.0, "quadrature_change": 1e-9},
+        {"periodic_x_against_autograd", "periodic_quadrature_converged"},
+    ),
+    sampling_claims: (
+        lambda: (SAMPLING_ROWS,),
+        lambda: ([*SAMPLING_ROWS[:2], SAMPLING_ROWS[2] | {"estimate": 0.99e-7}],),
+        {"periodic_sampled_misses", "periodic_sampled_far_off"},
+    ),
+    alignment_claims: (
+        lambda: (np.array([0.5, 0.3]), np.array([0.52, 0.28])),
+        lambda: (np.array([0.5, 0.3]), np.array([0.52, 0.45])),
+        {"periodic_alignment_prediction"},
+    ),
+    band_claims: (
+        lambda: BAND,
+        lambda: BAND | {"in_band": np.array([False, False, True]), "median_initial": {16: 0.35, 32: 0.35}},
+        {"periodic_band_predicts", "periodic_d16_in_band", "periodic_d32_outside_band"},
+    ),
+    precision_claims: (lambda: (1e-15,), lambda: (1e-9,), {"periodic_no_quadrature_floor"}),
 }
 
 
@@ -274,6 +393,8 @@ def test_claims_hold_on_a_genuine_run_and_fail_on_a_counterfeit(function: Callab
 
     def claims_of(make: Callable) -> list[Claim]:
         made = make()
+        if isinstance(made, dict):
+            return function(**made)
         return function(*made) if isinstance(made, tuple) else function(made)
 
     held = claims_of(genuine)
