@@ -16,9 +16,16 @@ import torch
 from gradfail.claims import CLAIM_SETS, Claim, ClaimFailed, chance_bound, check, glued_values, worst
 from gradfail.cli import main
 from gradfail.conditioning.claims import figure6_claims
-from gradfail.epilogue.claims import intermediate_claims, sparse_parity_claims
+from gradfail.conditioning.theory_claims import (
+    condition_claims,
+    iteration_claims,
+    lemma1_claims,
+    lemma2_claims,
+    stability_claims,
+)
+from gradfail.epilogue.claims import intermediate_claims, precursor_claims, sparse_parity_claims
 from gradfail.experiments import get_experiment
-from gradfail.flat.claims import appendix_a7_claims, figure7_claims
+from gradfail.flat.claims import appendix_a7_claims, figure7_claims, zero_gradient_claims
 from gradfail.flat.convergence import (
     ForwardOnlyTrajectory,
     forward_only_descent,
@@ -30,7 +37,9 @@ from gradfail.flat.convergence import (
 from gradfail.flat.experiment import key as flat_key
 from gradfail.lines.claims import figure3_claims, k2_seed_claims
 from gradfail.lines.experiment import parity_accuracy
-from gradfail.parity.claims import figure1_claims, theorem1_claims
+from gradfail.lines.snr import SnrEstimate
+from gradfail.lines.snr_claims import figure5_claims
+from gradfail.parity.claims import figure1_claims, gf2_claims, lemma3_claims, theorem1_claims
 from gradfail.parity.theory import GradientVariance, random_network_variances
 from gradfail.periodic.claims import dimension_claims, training_claims
 from gradfail.periodic.law_claims import dimension_fit_claims, monte_carlo_claims, radius_claims
@@ -53,7 +62,7 @@ from gradfail.scorecard import (
     write_sweep,
 )
 from gradfail.seeding import generator
-from gradfail.stocks.claims import figure4_claims
+from gradfail.stocks.claims import estimator_claims, figure4_claims
 
 E = 40  # evaluations in a hand-built run
 
@@ -156,19 +165,24 @@ def periodic_run(largest_final: float, exponential_at_fixed_r: bool = False) -> 
     return Results("periodic", settings, arrays)
 
 
-def conditioning_run(convolution_early: float, autoencoder_kink_ratio: float) -> Results:
+def conditioning_run(convolution_early: float, autoencoder_kink_ratio: float, genuine: bool = True) -> Results:
+    """Figure 6 by hand; the counterfeit (genuine=False) also has a smooth convolution and a jumping fully
+    connected learner, a full-size but skewed convolution filter and a poor auto-encoder."""
     steps = np.arange(E) * 500
     replicates = 2
     t = np.linspace(0, 1, E)[:, None]
-    fc = 0.9 - 0.2 * t
-    conv = np.where(steps[:, None] <= 2_000, convolution_early, 0.9 - 0.8 * t)
+    spikes = np.where(np.arange(E) % 10 == 5, 3.0, 1.0)[:, None]  # every tenth evaluation jumps threefold
+    fc = (0.9 - 0.2 * t) * (1 if genuine else spikes)
+    conv = np.where(steps[:, None] <= 2_000, convolution_early, 0.9 - 0.8 * t) * (spikes if genuine else 1)
     cond = np.full((E, 1), 1e-9)
     encoding = np.stack([np.repeat(c, replicates, axis=1) for c in (fc, conv, cond)], axis=1)  # (E, 3, R)
     decoded = np.stack([np.repeat(c, replicates, axis=1) for c in (0.1 * fc / fc, 0.5 + 0 * t, 1e-9 + 0 * t)], 1)
     ratios = np.ones((E, 3, replicates, 2))
     encoding_ratio, decoded_ratio = ratios * 30.0, ratios * 0.7
     snapshots = [1_000, 5_000, 19_500]
+    convolution_filter = [0.5, -1.0, 0.5] if genuine else [2.0, -3.0, 2.0]
     filters = np.zeros((len(snapshots), 2, replicates, 3)) + np.array([1.0, -2.0, 1.0])
+    filters[:, 0] = convolution_filter
     arrays = {
         "steps": steps,
         "encoding_error": encoding,
@@ -178,8 +192,9 @@ def conditioning_run(convolution_early: float, autoencoder_kink_ratio: float) ->
         "decoded_kink_ratio": decoded_ratio,
         "autoencoder_steps": steps,
         "autoencoder_kink_ratio": np.full((E, replicates, 2), autoencoder_kink_ratio),
+        "autoencoder_error": np.full((E, replicates), 1e-3 if genuine else 0.05),
     }
-    return Results("conditioning", {"snapshots": snapshots}, arrays)
+    return Results("conditioning", {"snapshots": snapshots, "validation_curves": 1000}, arrays)
 
 
 def forged_variances() -> list[GradientVariance]:
@@ -258,6 +273,67 @@ BAND = {
 }
 
 
+CONDITION = {
+    "fitted_w": 3.8,
+    "local_w": 3.99,
+    "bound_violations": 0,
+    "local_c": 2.99,
+    "whitened_max": 1.01,
+    "curves": 10_000,
+}
+ITERATIONS = {
+    "closed_form_mismatches": 0,
+    "ordered": True,
+    "exponent_fc": 3.97,
+    "exponent_conv": 2.98,
+    "conditioned_max": 2,
+    "decoded_fc_faster": True,
+    "decoded_exponent_conv": 3.01,
+    "slow_alignment": 0.999,
+}
+ITERATION_NAMES = (
+    "gd_closed_form_literal",
+    "gd_order_fc_conv_cond",
+    "gd_exponent_fc",
+    "gd_exponent_conv",
+    "gd_conditioned_few",
+    "gd_decoded_fc_faster",
+    "gd_decoded_exponent_conv",
+    "gd_slow_direction",
+)
+
+
+def snr_estimate(collapsed: bool) -> SnrEstimate:
+    """Figure 5 by hand: 20 initialisations at k = 1–4; end-to-end collapses to noise around zero from k = 2
+    (or, counterfeit, only falls tenfold), and the counterfeit decomposition shrinks with k."""
+    rng = np.random.default_rng(0)
+    ks = (1, 2, 3, 4)
+    scatter = lambda scale: scale * (1 + 0.1 * rng.standard_normal((len(ks), 20)))  # noqa: E731
+    growth = np.array([1.0, 1.2, 1.4, 1.6]) if collapsed else np.array([1.0, 0.5, 0.2, 0.05])
+    decomposition = scatter(1e-3) * growth[:, None]
+    end_to_end = scatter(1e-3)
+    end_to_end[1:] = 1e-9 * rng.standard_normal((3, 20)) if collapsed else 1e-4
+    first = scatter(1e-3)
+    snr = np.stack([end_to_end, decomposition, first])
+    return SnrEstimate(("end-to-end", "decomposition", "first image"), ks, snr, np.ones_like(snr))
+
+
+def sparse_paper() -> Results:
+    results = committed_results("sparse-parity")
+    assert results is not None
+    return results
+
+
+def sparse_precursor_counterfeit() -> Results:
+    """No coefficient ever leaves its null distribution, the weights lean on S from the start, and one 3-sparse
+    run never lifts off."""
+    real = sparse_paper()
+    share, accuracy = real["support_share"].copy(), real["accuracy"].copy()
+    share[1:] = 2.0
+    accuracy[:, np.flatnonzero((real["sizes"] == 3) & (real["dims"] >= 20))[0]] = 0.5
+    return tampered(real, coefficient_z=np.zeros_like(real["coefficient_z"]), support_share=share, accuracy=accuracy)
+
+
 # claim function → (genuine run, counterfeit run, names of the claims the counterfeit must fail)
 CASES: dict[Callable, tuple[Callable[[], Results], Callable[[], Results], set[str]]] = {
     figure1_claims: (
@@ -323,8 +399,16 @@ CASES: dict[Callable, tuple[Callable[[], Results], Callable[[], Results], set[st
     ),
     figure6_claims: (
         lambda: conditioning_run(0.95, 3.0),
-        lambda: conditioning_run(0.5, 1.2),
-        {"fig6_convolution_worse_early", "fig6_autoencoder_at_kinks"},
+        lambda: conditioning_run(0.5, 1.2, genuine=False),
+        {
+            "fig6_convolution_worse_early",
+            "fig6_autoencoder_at_kinks",
+            "fig6_convolution_jumps",
+            "fig6_fully_connected_smooth",
+            "fig6_convolution_filter_direction",
+            "fig6_convolution_filter_too_small",
+            "fig6_autoencoder_close",
+        },
     ),
     radius_claims: (
         periodic_paper,
@@ -378,6 +462,56 @@ CASES: dict[Callable, tuple[Callable[[], Results], Callable[[], Results], set[st
         {"periodic_band_predicts", "periodic_d16_in_band", "periodic_d32_outside_band"},
     ),
     precision_claims: (lambda: (1e-15,), lambda: (1e-9,), {"periodic_no_quadrature_floor"}),
+    lemma1_claims: (lambda: (0, 0.0), lambda: (1, 2.0**-40), {"lemma1_inverse", "lemma1_recovery"}),
+    lemma2_claims: (lambda: (3.1, 40.0), lambda: (6.0, 3.0), {"lemma2_mean_matches", "lemma2_resolves_a_step"}),
+    condition_claims: (
+        lambda: CONDITION,
+        lambda: (
+            CONDITION | {"fitted_w": 3.2, "local_w": 3.8, "bound_violations": 1, "local_c": 2.7, "whitened_max": 1.3}
+        ),
+        {
+            "thm3_exponent_at_least_3_5",
+            "thm3_exponent_is_4",
+            "thm3_within_bounds",
+            "a6_exponent_is_3",
+            "whitened_about_one",
+        },
+    ),
+    iteration_claims: (
+        lambda: ITERATIONS,
+        lambda: dict(zip(ITERATIONS, (2, False, 3.5, 3.3, 40, False, 2.0, 0.9), strict=True)),
+        set(ITERATION_NAMES),
+    ),
+    stability_claims: (
+        lambda: (1.9, 1e-12, 1e9),
+        lambda: (0.3, 1e-3, 10.0),
+        {"thm3_gap", "thm3_converges_at_1_5", "thm3_diverges_past_2"},
+    ),
+    lemma3_claims: (lambda: ({d: True for d in range(1, 13)},), lambda: ({1: True, 2: False},), {"lemma3_exact"}),
+    gf2_claims: (lambda: ({30: True, 1000: True}, 20), lambda: ({30: True, 1000: False}, 20), {"gf2_recovers"}),
+    zero_gradient_claims: (lambda: (0.0, 0.0), lambda: (1e-30, 1e-7), {"flat_zero_gradient", "flat_descent_stuck"}),
+    estimator_claims: (
+        lambda: (1e-16, 1e-13, 0.1, 0.03, 4000),
+        lambda: (1e-3, 1e-3, 0.5, 0.2, 4000),
+        {"stocks_estimators_unbiased", "stocks_ratio_is_k", "stocks_ratio_about_k", "stocks_closed_form_sampled"},
+    ),
+    precursor_claims: (
+        sparse_paper,
+        sparse_precursor_counterfeit,
+        {"sparse_every_k3_lifts_off", "sparse_signal_before_lift_off", "sparse_weights_blind_halfway"},
+    ),
+    figure5_claims: (
+        lambda: (snr_estimate(collapsed=True), 1000, 0.9),
+        lambda: (snr_estimate(collapsed=False), 1000, 0.9),
+        {
+            "fig5_decomposition_flat",
+            "fig5_decomposition_grows",
+            "fig5_end_to_end_collapses",
+            "fig5_gap_opens_at_k2",
+            "fig5_end_to_end_below_level",
+            "fig5_adam_end_to_end",
+        },
+    ),
 }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradfail.claims import Claim, chance_bound, claim_set, worst
-from gradfail.epilogue.sparse import FULL, SOLVED, fitted_exponent, steps_to_solve
+from gradfail.epilogue.sparse import FULL, SOLVED, fitted_exponent, plateau_precursors, steps_to_solve
 from gradfail.parity.experiment import final_accuracy
 from gradfail.results import Results
 
@@ -102,5 +102,46 @@ def intermediate_claims(results: Results) -> list[Claim]:
             ">=",
             LEARNED,
             learned_why,
+        ),
+    ]
+
+
+@claim_set("sparse-parity")
+def precursor_claims(results: Results) -> list[Claim]:
+    """Hidden progress on 3-sparse parities (n ≥ 20): every run lifts off; the degree-3 coefficient leaves its
+    null distribution before the accuracy does; halfway to lift-off the weights show no preference for S."""
+    precursors = plateau_precursors(results, 3, min_dim=20)
+    expected = int(np.sum((results["sizes"] == 3) & (results["dims"] >= 20)))
+    fresh = results["support_share"][0][results["sizes"] > 0]  # a fresh layer's share, one per run
+    share_bound = 1 + 4 * float(fresh.std())
+    section = "epilogue (the book's: hidden progress, cf. Barak et al. 2022)"
+    return [
+        Claim(
+            "sparse_every_k3_lifts_off",
+            "every 3-sparse run with n ≥ 20 lifts off",
+            section,
+            float(expected - len(precursors)),
+            "<=",
+            0.0,
+            "count of runs that did not",
+        ),
+        Claim(
+            "sparse_signal_before_lift_off",
+            "the coefficient's |z| crosses its threshold before the accuracy",
+            section,
+            float(max((p.signal_step - p.lift_off_step for p in precursors), default=np.nan)),
+            "<",
+            0.0,
+            "steps: latest signal minus lift-off over the runs",
+        ),
+        Claim(
+            "sparse_weights_blind_halfway",
+            "halfway to lift-off the weight share on S is a fresh layer's",
+            section,
+            float(max((p.mid_share for p in precursors), default=np.nan)),
+            "<",
+            share_bound,
+            "share relative to chance; bound 1 + 4 s.d. of the shares of the freshly initialised runs",
+            details={"bound": share_bound},
         ),
     ]

@@ -107,3 +107,28 @@ def appendix_a7_claims(
               "appendix A.7 (the book's measurement)", rate, ">", -0.5, exact + "; a least-squares slope",
               details={"rate": rate}),
     ]  # fmt: skip
+
+
+@claim_set("flat-gradient")
+def zero_gradient_claims(largest_gradient: float, largest_move: float) -> list[Claim]:
+    """§5.1: through the staircase the gradient is exactly zero, so gradient descent does not move at all."""
+    return [
+        Claim(
+            "flat_zero_gradient",
+            "autograd's gradient through the staircase is exactly zero",
+            "§5.1 (the gradient of a piecewise-flat function)",
+            largest_gradient,
+            "<=",
+            0.0,
+            "largest |coordinate| of the gradient; exact, any non-zero is a failure",
+        ),
+        Claim(
+            "flat_descent_stuck",
+            "gradient descent leaves every parameter exactly where it started",
+            "§5.1",
+            largest_move,
+            "<=",
+            0.0,
+            "largest parameter change; exact",
+        ),
+    ]

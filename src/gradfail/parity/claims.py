@@ -87,3 +87,36 @@ def theorem1_claims(variances: Sequence[GradientVariance]) -> list[Claim]:
               "implied by the identity for the square loss; for the hinge loss it also needs b(x) ≈ constant",
               details=slopes),
     ]  # fmt: skip
+
+
+@claim_set("lemma-3")
+def lemma3_claims(exact: dict[int, bool]) -> list[Claim]:
+    """Lemma 3 (with the book's s = 0 triad): a width-10d ReLU network computes the parity exactly on all 2^d
+    inputs, for every parity up to d = 8 and a random one above (`exact`: d → whether every checked one did)."""
+    return [
+        Claim(
+            "lemma3_exact",
+            f"the corrected construction is exact for d = {min(exact)}–{max(exact)}",
+            "§2.1, Lemma 3 (the book's correction: the s = 0 triad)",
+            float(sum(not ok for ok in exact.values())),
+            "<=",
+            0.0,
+            "float32 network on ±1 inputs with integer weights: exact; count of failing d",
+        ),
+    ]
+
+
+@claim_set("gf2")
+def gf2_claims(recovered: dict[int, bool], extra: int) -> list[Claim]:
+    """§2.1's remark: d + `extra` random examples and Gaussian elimination over GF(2) recover v* exactly."""
+    return [
+        Claim(
+            "gf2_recovers",
+            "Gaussian elimination over GF(2) recovers v* from d + 20 examples at every d tried",
+            "§2.1 (a non-gradient method)",
+            float(sum(not ok for ok in recovered.values())),
+            "<=",
+            0.0,
+            f"exact; a rank deficiency has probability below 2^-{extra} per d",
+        ),
+    ]
