@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from gradfail.claims import CLAIM_SETS, Claim, ClaimFailed, chance_bound, check, glued_values, worst
+from gradfail.claims import CLAIM_INPUTS, CLAIM_SETS, Claim, ClaimFailed, chance_bound, check, glued_values, worst
 from gradfail.cli import main
 from gradfail.conditioning.claims import figure6_claims
 from gradfail.conditioning.theory_claims import (
@@ -24,7 +24,7 @@ from gradfail.conditioning.theory_claims import (
     stability_claims,
 )
 from gradfail.epilogue.claims import intermediate_claims, precursor_claims, sparse_parity_claims
-from gradfail.experiments import get_experiment
+from gradfail.experiments import EXPERIMENTS, get_experiment
 from gradfail.flat.claims import appendix_a7_claims, figure7_claims, zero_gradient_claims
 from gradfail.flat.convergence import (
     ForwardOnlyTrajectory,
@@ -53,8 +53,14 @@ from gradfail.periodic.method_claims import (
 from gradfail.results import Results, committed_results, git_state, settings_dict
 from gradfail.scale import settings_for
 from gradfail.scorecard import (
+    CHAPTERS,
+    CLAIM_FIELDS,
+    METHOD_SETS,
+    THEORY,
     claim_sets,
+    committed_sweep,
     parse_seeds,
+    registered,
     scorecard_markdown,
     scorecard_rows,
     sweep,
@@ -596,14 +602,62 @@ def test_sweep_tabulates_every_claim_per_seed(monkeypatch: pytest.MonkeyPatch, t
     assert calls == [("parity", 3, os.cpu_count() or 1)] and again.provenance["kept_runs"] == 2
 
 
-def test_scorecard_lists_every_claim_with_its_evidence(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("gradfail.scorecard.committed_sweep", lambda scale: None)
+def test_every_claim_set_is_a_run_s_a_theorem_s_or_a_method_check_and_has_a_section() -> None:
+    for name, functions in registered().items():
+        if name in METHOD_SETS:
+            continue
+        assert name in CHAPTERS, f"claim set {name} has no chapter section for the scorecard"
+        if name not in EXPERIMENTS:
+            assert all(f in CLAIM_INPUTS for f in functions), f"{name}: a claim function without inputs"
+
+
+def fake_theory_run(seed: int) -> Results:
+    """A theory file as `theory_run` writes it, for Lemma 3 alone (which fails at seed 1)."""
+    claims = lemma3_claims({1: True, 2: seed != 1})
+    arrays = {
+        "sets": np.array(["lemma-3"] * len(claims)),
+        "names": np.array([c.name for c in claims]),
+        "values": np.array([c.value for c in claims]),
+        **{f"{f}s": np.array([getattr(c, f) for c in claims]) for f in CLAIM_FIELDS},
+    }
+    record = {"seed": seed, "wall_time_s": 0.5, **git_state(), "git_dirty": False, "scale": "quick"}
+    return Results(THEORY, {"sets": ["lemma-3"]}, arrays, record)
+
+
+def test_the_theory_sets_are_swept_in_process_and_tabulated_with_the_runs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr("gradfail.scorecard.theory_run", fake_theory_run)
+    table = sweep([THEORY], "quick", [0, 1], tmp_path)
+    row = list(table["names"]).index("lemma3_exact")
+    assert table["holds"][row].tolist() == [True, False] and table["experiments"][row] == "lemma-3"
+    with pytest.raises(ValueError, match="quick scale only"):
+        sweep([THEORY], "paper", [0], tmp_path)
+
+
+def test_scorecard_lists_every_claim_with_its_evidence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr("gradfail.scorecard.theory_run", fake_theory_run)
+    quick = sweep([THEORY], "quick", [0, 1], tmp_path)
+    monkeypatch.setattr("gradfail.scorecard.committed_sweep", lambda scale: quick if scale == "quick" else None)
     rows = scorecard_rows()
     names = {row.claim.name for row in rows}
     assert {"fig1_d30_chance", "fig4_end_to_end_fails_large_k", "fig6_convolution_worse_early"} <= names
+    assert {"lemma3_exact", "fig3_k2_learned_on_some_seed"} <= names  # a theory set's, and one on committed runs
+    lemma3 = next(row for row in rows if row.claim.name == "lemma3_exact")
+    assert lemma3.quick_passes == (1, 2) and lemma3.paper_value is None
     table = scorecard_markdown(rows)
     assert table.count("\n") == len(rows) + 1 and "{ref}`parities <parity-figure1>`" in table
-    assert "**finding**" in table
+    assert "{ref}`parities <parity-lemma3>`" in table and "1/2 ✗" in table and "**finding**" in table
+
+
+def test_the_committed_sweeps_cover_every_claim_at_every_seed() -> None:
+    """Every claim the book tests has a quick value and passes over the committed quick sweep's seeds."""
+    quick = committed_sweep("quick")
+    assert quick is not None, "no committed quick sweep: python -m gradfail claims all --scale quick --seeds 0-4"
+    rows = scorecard_rows()
+    missing = [row.claim.name for row in rows if row.quick_passes is None and row.experiment != "figure-3-k2"]
+    assert not missing, f"claims without a quick sweep: {missing}"
+    assert all(row.quick_passes[1] == len(quick["seeds"]) for row in rows if row.quick_passes)
 
 
 def test_the_claims_command_refuses_bad_input_before_running(monkeypatch: pytest.MonkeyPatch) -> None:

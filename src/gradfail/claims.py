@@ -21,7 +21,19 @@ RELATIONS: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt,
 }
 ClaimFunction = Callable[..., list["Claim"]]
-CLAIM_SETS: dict[str, list[ClaimFunction]] = {}  # experiment name → its claim functions, in chapter order
+CLAIM_SETS: dict[str, list[ClaimFunction]] = {}  # experiment or claim-set name → its functions, in chapter order
+
+
+@dataclass(frozen=True)
+class ClaimInputs:
+    """How to compute a claim function's arguments at a seed, and which sweep checks it: "quick" (once per
+    seed of the quick sweep) or "paper" (once, on committed paper-scale runs)."""
+
+    compute: Callable[[int], tuple]
+    scale: str = "quick"
+
+
+CLAIM_INPUTS: dict[ClaimFunction, ClaimInputs] = {}  # claim functions that do not take a run → their inputs
 
 
 @dataclass(frozen=True)
@@ -60,11 +72,17 @@ class Claim:
         )
 
 
-def claim_set(experiment: str) -> Callable[[ClaimFunction], ClaimFunction]:
-    """Register a function returning the claims of `experiment`'s results (for the sweeps and the scorecard)."""
+def claim_set(
+    name: str, inputs: Callable[[int], tuple] | None = None, scale: str = "quick"
+) -> Callable[[ClaimFunction], ClaimFunction]:
+    """Register a claim function under an experiment's name (it takes that experiment's results) or under a
+    claim set's name; `inputs(seed)` computes its arguments, so the sweeps can check it (see ClaimInputs)."""
+    require_choice("scale", scale, ("quick", "paper"))
 
     def register(function: ClaimFunction) -> ClaimFunction:
-        CLAIM_SETS.setdefault(experiment, []).append(function)
+        CLAIM_SETS.setdefault(name, []).append(function)
+        if inputs is not None:
+            CLAIM_INPUTS[function] = ClaimInputs(inputs, scale)
         return function
 
     return register

@@ -45,7 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="continue from the checkpoint in --out; with all, also keep results already there for these settings",
     )
     claims = commands.add_parser("claims", help="every claim of the experiments, at several seeds")
-    claims.add_argument("experiment", nargs="?", default="all", help=f"one of: {', '.join(EXPERIMENTS)}, or all")
+    claims.add_argument(
+        "experiment",
+        nargs="?",
+        default="all",
+        help=f"one of: {', '.join(EXPERIMENTS)}, theory (the theorems' checks), or all",
+    )
     claims.add_argument("--scale", choices=SCALES, default="quick", help="quick (default) or paper settings")
     claims.add_argument("--seeds", default="0-4", help="seeds to run, e.g. 0-4 (default) or 0,3")
     claims.add_argument("--jobs", type=int, default=1, help="experiments run at once (torch threads are shared out)")
@@ -135,11 +140,12 @@ def run_all(options: RunOptions, skip: Sequence[str] = ()) -> list[Path]:
 
 def claims_command(args: argparse.Namespace) -> Path:
     """`claims`: run the sweep, print its table, save it."""
-    from gradfail.scorecard import parse_seeds, runs_folder, sweep, sweep_lines, write_sweep
+    from gradfail.scorecard import THEORY, parse_seeds, require_sweepable, runs_folder, sweep, sweep_lines, write_sweep
 
-    names = list(EXPERIMENTS) if args.experiment == "all" else [get_experiment(args.experiment).name]
+    every = [*EXPERIMENTS, *([THEORY] if args.scale == "quick" else [])]
+    names = every if args.experiment == "all" else [require_sweepable(args.experiment)]
     for name in args.skip:
-        get_experiment(name)
+        require_sweepable(name)
     require_writable_folder("--out", args.out)
     require_int("--jobs", args.jobs, minimum=1)
     seeds = parse_seeds(args.seeds)

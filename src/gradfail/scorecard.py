@@ -16,42 +16,123 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from gradfail.claims import CLAIM_SETS, Claim
+from gradfail.claims import CLAIM_INPUTS, CLAIM_SETS, Claim, ClaimFunction
 from gradfail.devices import resolve_device
 from gradfail.experiments import EXPERIMENTS, get_experiment
 from gradfail.files import require_writable_folder
 from gradfail.results import PAPER_RESULTS_DIR, Results, committed_results, provenance, settings_dict
-from gradfail.scale import SCALES, scale_of, settings_for
+from gradfail.scale import SCALES, settings_for
 from gradfail.training import progress_enabled
 from gradfail.validation import require_choice, require_int
 
-# The chapter that holds each experiment's evidence, and the label of its section.
+# The chapter that holds each claim set's evidence, and the label of its section.
 CHAPTERS = {
     "parity": ("parities", "parity-figure1"),
+    "theorem-1": ("parities", "parity-theorem1"),
+    "lemma-3": ("parities", "parity-lemma3"),
+    "gf2": ("parities", "parity-gf2"),
     "periodic": ("periodic", "periodic-training"),
     "end-to-end": ("line-images", "lines-figure3"),
+    "figure-3-k2": ("line-images", "lines-figure3"),
+    "figure-5": ("line-images", "lines-figure5"),
     "stocks": ("stocks", "stocks-figure4"),
+    "stocks-estimators": ("stocks", "stocks-estimators"),
     "conditioning": ("conditioning", "conditioning-figure6"),
+    "lemmas-1-2": ("conditioning", "conditioning-lemmas"),
+    "theorem-3": ("conditioning", "conditioning-theorem3"),
     "flat": ("flat", "flat-figure7"),
+    "flat-gradient": ("flat", "flat-gradient"),
+    "appendix-a7": ("flat", "flat-a7"),
     "sparse-parity": ("epilogue", "epilogue-sparse"),
     "intermediate": ("epilogue", "epilogue-intermediate"),
 }
 CLAIM_MODULES = tuple(
-    f"gradfail.{package}.claims"
-    for package in ("parity", "periodic", "lines", "stocks", "conditioning", "flat", "epilogue")
+    f"gradfail.{module}"
+    for module in (
+        "parity.claims",
+        "periodic.claims",
+        "periodic.law_claims",
+        "periodic.method_claims",
+        "lines.claims",
+        "lines.snr_claims",
+        "stocks.claims",
+        "conditioning.claims",
+        "conditioning.theory_claims",
+        "flat.claims",
+        "epilogue.claims",
+    )
 )
+THEORY = "theory"  # the sweeps' name for the claim sets checked on computed inputs rather than on a run
+METHOD_SETS = frozenset({"periodic-method"})  # checks of the book's own method: in their chapter only
 
 
-def claim_sets() -> dict[str, list]:
-    """Every experiment's claim functions (importing the section modules registers them)."""
+def registered() -> dict[str, list[ClaimFunction]]:
+    """Every claim set (importing the section modules registers them)."""
     for module in CLAIM_MODULES:
         importlib.import_module(module)
-    return {name: CLAIM_SETS[name] for name in EXPERIMENTS if name in CLAIM_SETS}
+    return CLAIM_SETS
+
+
+def claim_sets() -> dict[str, list[ClaimFunction]]:
+    """Every experiment's claim functions, which take its results."""
+    sets = registered()
+    return {name: sets[name] for name in EXPERIMENTS if name in sets}
+
+
+def theory_sets(scale: str = "quick") -> dict[str, list[ClaimFunction]]:
+    """The claim sets checked on inputs they compute: at quick scale, one per seed; at paper scale, on committed
+    runs, once."""
+    require_choice("scale", scale, SCALES)
+    return {
+        name: functions
+        for name, functions in registered().items()
+        if name not in EXPERIMENTS and name not in METHOD_SETS and CLAIM_INPUTS[functions[0]].scale == scale
+    }
 
 
 def evaluate(results: Results) -> list[Claim]:
     """All claims of the experiment that produced `results`."""
     return [claim for function in claim_sets()[results.experiment] for claim in function(results)]
+
+
+def evaluate_theory(seed: int, scale: str = "quick") -> list[tuple[str, Claim]]:
+    """Every claim of the theory sets at `scale`, with its set's name, their inputs computed at `seed`."""
+    return [
+        (name, claim)
+        for name, functions in theory_sets(scale).items()
+        for function in functions
+        for claim in function(*CLAIM_INPUTS[function].compute(seed))
+    ]
+
+
+CLAIM_FIELDS = ("statement", "paper", "relation", "bound", "why", "finding")
+
+
+def theory_run(seed: int) -> Results:
+    """The theory sets' claims at `seed`, saved like a run: one row per claim."""
+    started = time.perf_counter()
+    claims = evaluate_theory(seed)
+    arrays = {
+        "sets": np.array([name for name, _ in claims]),
+        "names": np.array([c.name for _, c in claims]),
+        "values": np.array([c.value for _, c in claims], dtype=float),
+        **{f"{f}s": np.array([getattr(c, f) for _, c in claims]) for f in CLAIM_FIELDS},
+    }
+    record = provenance(scale="quick", seed=seed, device="cpu", wall_time_s=time.perf_counter() - started)
+    return Results(THEORY, {"sets": sorted(set(arrays["sets"].tolist()))}, arrays, record)
+
+
+def claims_of(results: Results) -> list[tuple[str, Claim]]:
+    """(claim set, claim) of every claim of a run: evaluated afresh on an experiment's results, as recorded for
+    the theory sets."""
+    if results.experiment != THEORY:
+        return [(results.experiment, claim) for claim in evaluate(results)]
+    fields = (results[f"{f}s"] for f in CLAIM_FIELDS)
+    rows = zip(results["sets"], results["names"], results["values"], *fields, strict=True)
+    return [
+        (str(s), Claim(str(n), str(st), str(pa), float(v), str(re), float(bo), str(wh), finding=str(fi)))
+        for s, n, v, st, pa, re, bo, wh, fi in rows
+    ]
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -71,7 +152,7 @@ def parse_seeds(text: str) -> list[int]:
 
 @dataclass(frozen=True)
 class SweepRun:
-    """One experiment at one seed, run by the command line in a process of its own."""
+    """One experiment (or the theory sets) at one seed."""
 
     experiment: str
     seed: int
@@ -106,9 +187,16 @@ def kept_run(path: Path, run: SweepRun, scale: str, device: str) -> bool:
     done, now = Results.load(path), provenance(scale=scale, seed=run.seed, device=device, wall_time_s=0.0)
     if done.provenance["git_dirty"] or done.provenance["git_commit"] != now["git_commit"]:
         return False
+    if run.experiment == THEORY:
+        return done.experiment == THEORY and done.provenance["seed"] == run.seed
     settings = settings_dict(settings_for(get_experiment(run.experiment).settings_class, scale))
     same = done.experiment == run.experiment and done.settings == settings and done.provenance["seed"] == run.seed
     return same and done.provenance["device"] == str(resolve_device(device))
+
+
+def require_sweepable(name: str) -> str:
+    """An experiment's name, or THEORY (the theory sets); ValueError otherwise."""
+    return name if name == THEORY else get_experiment(name).name
 
 
 def sweep(
@@ -121,53 +209,52 @@ def sweep(
     device: str = "cpu",
 ) -> Results:
     """Each experiment at each seed, `jobs` processes at a time (torch threads split between them), each run's
-    results kept in `runs_folder`; every claim's value and verdict per seed, as one results table."""
+    results kept in `runs_folder` (THEORY: the theory sets, in this process); the table of every run there."""
     require_choice("scale", scale, SCALES)
     require_int("jobs", jobs, minimum=1)
     for name in experiments:
-        get_experiment(name)
+        require_sweepable(name)
+    if THEORY in experiments and scale != "quick":
+        raise ValueError(f"the theory sets are checked at quick scale only, got scale={scale!r}")
     folder = require_writable_folder("--out", runs_folder)
     threads = max(1, (os.cpu_count() or 1) // jobs)
     runs = [SweepRun(name, seed) for name in experiments for seed in seeds]
     to_run = [run for run in runs if not kept_run(folder / run.filename, run, scale, device)]
     started = time.perf_counter()
+    in_processes = [run for run in to_run if run.experiment != THEORY]
     with ThreadPoolExecutor(jobs) as pool:
-        futures = [pool.submit(run_in_process, run, scale, device, threads, folder) for run in to_run]
+        futures = [pool.submit(run_in_process, run, scale, device, threads, folder) for run in in_processes]
         for future in tqdm(futures, desc="claims", disable=not progress_enabled()):
             future.result()
-    settings = {"experiments": list(experiments), "scale": scale, "seeds": list(seeds), "jobs": jobs}
-    labels = {scale_of(settings_for(get_experiment(n).settings_class, scale)) for n in experiments}
-    record = provenance(
-        scale="+".join(sorted(labels)), seed=int(seeds[0]), device=device, wall_time_s=time.perf_counter() - started
-    )
+    for run in (run for run in to_run if run.experiment == THEORY):
+        theory_run(run.seed).save(folder / run.filename)
+    record = provenance(scale=scale, seed=int(seeds[0]), device=device, wall_time_s=time.perf_counter() - started)
     record["kept_runs"] = len(runs) - len(to_run)
-    return sweep_table([Results.load(folder / run.filename) for run in runs], settings, record)
+    return folder_table(folder, record)
 
 
-def sweep_table(runs: Sequence[Results], settings: dict, record: dict) -> Results:
-    """Every claim of every run, by claim and seed (the claims as the code states them now), as a results table."""
+def folder_table(folder: Path, record: dict) -> Results:
+    """Every claim of every run kept in `folder`, by claim and seed (the claims as the code states them now)."""
+    runs = [Results.load(path) for path in sorted(folder.glob("*-seed*.npz"))]
     seeds = sorted({int(r.provenance["seed"]) for r in runs})
     rows: dict[str, dict] = {}
     for results in runs:
         seed = int(results.provenance["seed"])
-        for claim in evaluate(results):
-            row = rows.setdefault(claim.name, {"claim": claim, "experiment": results.experiment, "values": {}})
-            row["values"][seed] = claim.value
-            row.setdefault("holds", {})[seed] = claim.holds
+        for name, claim in claims_of(results):
+            row = rows.setdefault(claim.name, {"claim": claim, "set": name, "values": {}, "holds": {}})
+            row["values"][seed], row["holds"][seed] = claim.value, claim.holds
     names = list(rows)
     arrays = {
         "names": np.array(names),
-        "experiments": np.array([rows[n]["experiment"] for n in names]),
-        **{
-            f"{field}s": np.array([getattr(rows[n]["claim"], field) for n in names])
-            for field in ("statement", "paper", "relation", "bound", "why", "finding")
-        },
+        "experiments": np.array([rows[n]["set"] for n in names]),
+        **{f"{field}s": np.array([getattr(rows[n]["claim"], field) for n in names]) for field in CLAIM_FIELDS},
         "seeds": np.array(seeds),
         "values": np.array([[rows[n]["values"].get(s, np.nan) for s in seeds] for n in names]),
         "holds": np.array([[rows[n]["holds"].get(s, False) for s in seeds] for n in names]),
         "run_seconds": np.array([r.provenance["wall_time_s"] for r in runs]),
     }
-    return Results(f"claims-{settings['scale']}", settings, arrays, record)
+    settings = {"experiments": sorted({r.experiment for r in runs}), "scale": record["scale"], "seeds": seeds}
+    return Results(f"claims-{record['scale']}", settings, arrays, record)
 
 
 def sweep_lines(table: Results) -> list[str]:
@@ -191,18 +278,12 @@ def runs_folder(out: str | Path, scale: str) -> Path:
 
 
 def committed_sweep(scale: str) -> Results | None:
-    """The committed sweep at `scale`, its claims evaluated afresh on the committed runs (so a claim stated more
-    sharply since needs no new run), with the sweep's own provenance; None if there is none."""
+    """The committed sweep at `scale`: its claims evaluated afresh on the committed runs (so a claim stated more
+    sharply since needs no new run), with the provenance of the command that wrote it; None if there is none."""
     recorded = committed_results("claims", require_choice("scale", scale, SCALES))
     if recorded is None:
         return None
-    folder = runs_folder(PAPER_RESULTS_DIR, scale)
-    runs = [
-        Results.load(folder / SweepRun(str(e), int(s)).filename)
-        for e in recorded.settings["experiments"]
-        for s in recorded.settings["seeds"]
-    ]
-    return sweep_table(runs, recorded.settings, recorded.provenance)
+    return folder_table(runs_folder(PAPER_RESULTS_DIR, scale), recorded.provenance)
 
 
 @dataclass(frozen=True)
@@ -228,35 +309,44 @@ def sweep_entry(table: Results | None, name: str) -> tuple[float, tuple[int, int
 
 
 def scorecard_rows() -> list[ScorecardRow]:
-    """Every claim of every experiment with its quick and paper evidence, from the committed files."""
+    """Every claim the book tests, with its quick and paper evidence from the committed files: the experiments'
+    claims, the theory sets' (quick sweep) and those checked on committed paper-scale runs."""
     quick, paper = committed_sweep("quick"), committed_sweep("paper")
     rows = []
     for experiment in claim_sets():
         paper_run = committed_results(experiment, "paper")
         on_paper = {c.name: c for c in evaluate(paper_run)} if paper_run else {}
-        in_quick = [] if quick is None else [str(n) for n in quick["names"][quick["experiments"] == experiment]]
-        names = list(on_paper) or in_quick
-        for name in names:
-            quick_entry, paper_entry = sweep_entry(quick, name), sweep_entry(paper, name)
-            claim = on_paper.get(name)
-            paper_value = claim.value if claim else None
-            if claim and paper_entry is None:
-                paper_entry = (claim.value, (int(claim.holds), 1))  # the committed run alone: one seed
-            rows.append(
-                ScorecardRow(
-                    claim or _claim_from_sweep(quick, name),  # type: ignore[arg-type]
-                    experiment,
-                    quick_entry[0] if quick_entry else None,
-                    quick_entry[1] if quick_entry else None,
-                    paper_value,
-                    paper_entry[1] if paper_entry else None,
-                )
-            )
+        for name in list(on_paper) or _names_in(quick, experiment):
+            claim, paper_sweep = on_paper.get(name) or _claim_from_sweep(quick, name), sweep_entry(paper, name)
+            paper_entry = paper_sweep
+            if name in on_paper:  # the committed run's value; passes over the paper sweep, or that run alone
+                paper_entry = (claim.value, paper_sweep[1] if paper_sweep else (int(claim.holds), 1))
+            rows.append(_row(claim, experiment, sweep_entry(quick, name), paper_entry))
+    for name in theory_sets("quick"):
+        rows += [_row(_claim_from_sweep(quick, n), name, sweep_entry(quick, n), None) for n in _names_in(quick, name)]
+    for name, claim in evaluate_theory(0, "paper"):
+        rows.append(_row(claim, name, None, (claim.value, (int(claim.holds), 1))))
     return rows
 
 
-def _claim_from_sweep(table: Results, name: str) -> Claim:
+def _names_in(table: Results | None, claim_set: str) -> list[str]:
+    return [] if table is None else [str(n) for n in table["names"][table["experiments"] == claim_set]]
+
+
+def _row(claim: Claim, claim_set: str, quick: tuple | None, paper: tuple | None) -> ScorecardRow:
+    return ScorecardRow(
+        claim,
+        claim_set,
+        quick[0] if quick else None,
+        quick[1] if quick else None,
+        paper[0] if paper else None,
+        paper[1] if paper else None,
+    )
+
+
+def _claim_from_sweep(table: Results | None, name: str) -> Claim:
     """Claim `name` as a sweep recorded it at its first seed."""
+    assert table is not None
     row = int(np.flatnonzero(table["names"] == name)[0])
     fields = {f: str(table[f"{f}s"][row]) for f in ("statement", "paper", "relation", "why", "finding")}
     return Claim(name, value=float(table["values"][row, 0]), bound=float(table["bounds"][row]), **fields)

@@ -7,12 +7,24 @@ from __future__ import annotations
 import math
 
 from gradfail.claims import Claim, claim_set
+from gradfail.conditioning.settings import ConditioningSettings
+from gradfail.conditioning.theory_checks import (
+    STABLE_STEP,
+    UNSTABLE_STEP,
+    lemma1_errors,
+    lemma2_inputs,
+    quick_theory,
+    stability_check,
+    stability_inputs,
+)
+
+QUICK = ConditioningSettings.quick()
 
 EXACT = "exact integer arithmetic: any difference is a failure"
 SPECTRUM = "singular values and eigenvalues in float64 (relative error ≈ ε·κ, far below the bound)"
 
 
-@claim_set("theorem-3")
+@claim_set("lemmas-1-2", inputs=lambda seed: lemma1_errors(QUICK.length, QUICK.kinks, seed))
 def lemma1_claims(inverse_error: int, recovery_error: float) -> list[Claim]:
     """Lemma 1: UW = WU = I exactly, and the convolution with [1, −2, 1] recovers the encoding exactly from
     curves with integer slopes (`inverse_error`: largest |entry| of UW − I or WU − I over the sizes)."""
@@ -41,7 +53,7 @@ def lemma1_claims(inverse_error: int, recovery_error: float) -> list[Claim]:
 LEMMA2_Z = 4.5  # largest |z| over ~64 entries that noise explains: P(max > 4.5) ≈ 64 · 7e-6 ≈ 4e-4
 
 
-@claim_set("theorem-3")
+@claim_set("lemmas-1-2", inputs=lemma2_inputs)
 def lemma2_claims(z_max: float, off_by_one_z: float) -> list[Claim]:
     """Lemma 2: the mean of many SGD runs equals the closed form E[Û_t] entry by entry; the same check with
     t + 1 terms fails, so it can tell them apart."""
@@ -68,7 +80,7 @@ def lemma2_claims(z_max: float, off_by_one_z: float) -> list[Claim]:
     ]
 
 
-@claim_set("theorem-3")
+@claim_set("theorem-3", inputs=lambda seed: quick_theory(seed)[0].claim_inputs(QUICK.train_curves))
 def condition_claims(
     fitted_w: float, local_w: float, bound_violations: int, local_c: float, whitened_max: float, curves: int
 ) -> list[Claim]:
@@ -128,7 +140,7 @@ def condition_claims(
     ]
 
 
-@claim_set("theorem-3")
+@claim_set("theorem-3", inputs=lambda seed: quick_theory(seed)[1].claim_inputs())
 def iteration_claims(
     closed_form_mismatches: int,
     ordered: bool,
@@ -223,10 +235,7 @@ def iteration_claims(
     ]
 
 
-STABLE_STEP, UNSTABLE_STEP = 1.5, 2.05  # ηλS₁₁²: past the paper's limit 1, and past the true limit 2
-
-
-@claim_set("theorem-3")
+@claim_set("theorem-3", inputs=lambda seed: stability_inputs(stability_check(QUICK.kinks)))
 def stability_claims(gap_times_smallest: float, error_at_1_5: float, error_at_2_05: float) -> list[Claim]:
     """Theorem 3's first part, ‖E Û_t − U‖ ≥ 0.5/S_nn for t + 1 ≤ S₁₁²/(2 S_nn²) at ηλS₁₁² = 1; and its
     stability condition: the iteration still converges at ηλS₁₁² = 1.5 and diverges past 2."""
@@ -242,7 +251,7 @@ def stability_claims(gap_times_smallest: float, error_at_1_5: float, error_at_2_
         ),
         Claim(
             "thm3_converges_at_1_5",
-            "at ηλS₁₁² = 1.5 the error after 10⁶ steps is below 1e-6",
+            f"at ηλS₁₁² = {STABLE_STEP} the error after 10⁶ steps is below 1e-6",
             "§4.1, Theorem 3 (the book's finding)",
             error_at_1_5,
             "<",
@@ -252,7 +261,7 @@ def stability_claims(gap_times_smallest: float, error_at_1_5: float, error_at_2_
         ),
         Claim(
             "thm3_diverges_past_2",
-            "at ηλS₁₁² = 2.05 the error after 10³ steps exceeds 1e6",
+            f"at ηλS₁₁² = {UNSTABLE_STEP} the error after 10³ steps exceeds 1e6",
             "§4.1, Theorem 3 (the book's finding)",
             error_at_2_05,
             ">",

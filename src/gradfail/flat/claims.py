@@ -9,10 +9,14 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from gradfail.claims import Claim, claim_set
-from gradfail.flat.convergence import ForwardOnlyTrajectory
+from gradfail.flat.convergence import RAMP_LIPSCHITZ, ForwardOnlyTrajectory, a7_runs
 from gradfail.flat.experiment import distance_to_nearest_step, exact_step_share, final_test_error, key
 from gradfail.flat.learners import LEARNERS
+from gradfail.flat.settings import FlatSettings
+from gradfail.flat.stuck import descent_through_staircase
 from gradfail.results import Results
+
+QUICK = FlatSettings.quick()
 
 EXACT_SHARE = 0.95
 NEAR = 0.01  # "near a boundary": within this distance of a step
@@ -84,7 +88,7 @@ def figure7_claims(results: Results) -> list[Claim]:
     ]
 
 
-@claim_set("appendix-a7")
+@claim_set("appendix-a7", inputs=lambda seed: (*a7_runs(seed), RAMP_LIPSCHITZ))
 def appendix_a7_claims(
     trajectories: Mapping[int, ForwardOnlyTrajectory], bounds: Sequence[float], lipschitz: float
 ) -> list[Claim]:
@@ -109,7 +113,10 @@ def appendix_a7_claims(
     ]  # fmt: skip
 
 
-@claim_set("flat-gradient")
+@claim_set(
+    "flat-gradient",
+    inputs=lambda seed: descent_through_staircase(QUICK, seed).claim_inputs(),
+)
 def zero_gradient_claims(largest_gradient: float, largest_move: float) -> list[Claim]:
     """§5.1: through the staircase the gradient is exactly zero, so gradient descent does not move at all."""
     return [

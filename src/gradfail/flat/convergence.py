@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
+from gradfail.seeding import derived_seed, generator
 from gradfail.validation import require_int, require_positive_float
 
 
@@ -93,3 +94,23 @@ def _require_rate_inputs(initial_distance: float, gradient_bound: float, iterati
     require_positive_float("initial_distance", initial_distance)
     require_positive_float("gradient_bound", gradient_bound)
     require_int("iterations", iterations, minimum=1)
+
+
+A7_DIM, A7_POPULATION, A7_TARGET_NORM = 20, 5000, 3.0
+A7_HORIZONS = (10, 30, 100, 300, 1000, 3000)
+RAMP_LIPSCHITZ, RAMP_GRADIENT_BOUND = 1.0, 2.0  # the ramp is 1-Lipschitz and |u| ≤ 1, so G = 2 when ‖x‖ = 1
+
+
+def a7_runs(seed: int) -> tuple[dict[int, ForwardOnlyTrajectory], list[float]]:
+    """Appendix A.7 on a finite population on the unit sphere (expectations exact): full-batch forward-only
+    descent with the ramp from w = 0 towards a random v* of norm 3, one run per horizon T with its own step;
+    the runs, and the bound L·G·√D/√T for each."""
+    population = unit_sphere_inputs(A7_POPULATION, A7_DIM, generator(derived_seed(seed, 0)))
+    v_star = torch.randn(A7_DIM, generator=generator(derived_seed(seed, 1)), dtype=torch.float64)
+    v_star = A7_TARGET_NORM * v_star / v_star.norm()
+    distance = float(v_star.pow(2).sum())
+    runs = {
+        t: forward_only_descent(population, v_star, ramp, rate_step_size(distance, RAMP_GRADIENT_BOUND, t), t)
+        for t in A7_HORIZONS
+    }
+    return runs, [rate_bound(distance, RAMP_GRADIENT_BOUND, RAMP_LIPSCHITZ, t) for t in A7_HORIZONS]

@@ -9,7 +9,7 @@ import numpy as np
 
 from gradfail.claims import Claim, chance_bound, claim_set, worst
 from gradfail.lines.experiment import final_accuracy, parity_accuracy
-from gradfail.results import Results
+from gradfail.results import PAPER_RESULTS_DIR, Results, committed_results
 
 LAST = 4  # each run is judged by the mean of its last four evaluations (on one fixed test set)
 DECOMPOSITION_LEARNED = 0.75
@@ -82,7 +82,14 @@ def figure3_claims(results: Results) -> list[Claim]:
     ]
 
 
-@claim_set("figure-3-k2")
+def committed_k2_runs() -> list[Results]:
+    """The committed paper-scale end-to-end runs that hold k = 2: the full Figure 3 run and the k = 2 probes."""
+    full = committed_results("end-to-end", "paper")
+    probes = [Results.load(path) for path in sorted(PAPER_RESULTS_DIR.glob("end-to-end-k2-seed*.npz"))]
+    return [*([full] if full is not None else []), *probes]
+
+
+@claim_set("figure-3-k2", inputs=lambda seed: (committed_k2_runs(),), scale="paper")
 def k2_seed_claims(runs: Sequence[Results]) -> list[Claim]:
     """End-to-end at k = 2 over several seeds at the paper's budget: some seed learns it, as in the paper's
     figure, and some seed stays at chance throughout (the book's finding)."""

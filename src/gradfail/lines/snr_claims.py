@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from gradfail.claims import Claim, claim_set
-from gradfail.lines.snr import SnrEstimate, median_confidence_interval, resolved_upper_bound
+from gradfail.lines.settings import LineSettings, SnrSettings
+from gradfail.lines.snr import SnrEstimate, estimate_snr, median_confidence_interval, resolved_upper_bound
 
 GAP = 1_000  # "orders of magnitude": end-to-end at least this factor below decomposition
 E2E_LEVEL = 1e-6  # end-to-end's SNR for k ≥ 3 is bounded below this
@@ -61,7 +62,13 @@ def figure5_numbers(estimate: SnrEstimate, batch_size: int, beta1: float) -> dic
     }
 
 
-@claim_set("figure-5")
+def quick_snr_inputs(seed: int) -> tuple[SnrEstimate, int, float]:
+    """`figure5_claims`' arguments at the quick settings."""
+    lines = LineSettings.quick()
+    return estimate_snr(SnrSettings.quick(), seed=seed), lines.batch_size, lines.beta1
+
+
+@claim_set("figure-5", inputs=quick_snr_inputs)
 def figure5_claims(estimate: SnrEstimate, batch_size: int, beta1: float) -> list[Claim]:
     """Decomposition's SNR resolved and flat-to-growing in k; end-to-end's resolved at k = 1 next to it and
     1,000 times below it from k = 2 on, under 1e-6 for k ≥ 3; what Adam's averaged batches make of both."""

@@ -7,8 +7,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from gradfail.claims import Claim, chance_bound, claim_set, worst
+from gradfail.parity.construction import lemma3_exactness
 from gradfail.parity.experiment import final_accuracy, first_step_reaching
-from gradfail.parity.theory import GradientVariance, fitted_log2_slope
+from gradfail.parity.gf2 import gf2_recovery
+from gradfail.parity.theory import GradientVariance, fitted_log2_slope, random_network_variances
 from gradfail.results import Results
 
 LAST = 5  # each run is judged by the mean of its last five evaluations
@@ -59,7 +61,12 @@ def figure1_claims(results: Results) -> list[Claim]:
     ]
 
 
-@claim_set("theorem-1")
+THEOREM1_DIMS = tuple(range(2, 15))  # exact over all 2^d inputs and parities: d = 14 takes about a second
+LEMMA3_DIMS = tuple(range(1, 13))
+GF2_DIMS, GF2_EXTRA = (30, 1000), 20  # equations beyond d: a rank deficiency has probability below 2^-20
+
+
+@claim_set("theorem-1", inputs=lambda seed: (random_network_variances(THEOREM1_DIMS, seed=seed),))
 def theorem1_claims(variances: Sequence[GradientVariance]) -> list[Claim]:
     """Theorem 1 on exact variances over all 2^d parities: below G²/2^d for both losses, halving with each bit,
     and the Walsh–Hadamard computation equal to Parseval's closed form."""
@@ -89,7 +96,7 @@ def theorem1_claims(variances: Sequence[GradientVariance]) -> list[Claim]:
     ]  # fmt: skip
 
 
-@claim_set("lemma-3")
+@claim_set("lemma-3", inputs=lambda seed: (lemma3_exactness(LEMMA3_DIMS, seed=seed),))
 def lemma3_claims(exact: dict[int, bool]) -> list[Claim]:
     """Lemma 3 (with the book's s = 0 triad): a width-10d ReLU network computes the parity exactly on all 2^d
     inputs, for every parity up to d = 8 and a random one above (`exact`: d → whether every checked one did)."""
@@ -106,7 +113,7 @@ def lemma3_claims(exact: dict[int, bool]) -> list[Claim]:
     ]
 
 
-@claim_set("gf2")
+@claim_set("gf2", inputs=lambda seed: (gf2_recovery(GF2_DIMS, GF2_EXTRA, seed=seed)[0], GF2_EXTRA))
 def gf2_claims(recovered: dict[int, bool], extra: int) -> list[Claim]:
     """§2.1's remark: d + `extra` random examples and Gaussian elimination over GF(2) recover v* exactly."""
     return [

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 
+from gradfail.parity.data import all_inputs, all_supports, parity_labels, random_support
+from gradfail.seeding import derived_seed, generator
 from gradfail.validation import require_int
 
 
@@ -39,3 +43,16 @@ def lemma3_network(support: torch.Tensor, width: int | None = None) -> nn.Sequen
         output.weight[0, :needed] = 4 * torch.tensor([1.0, -2.0, 1.0]).repeat(dim // 2 + 1)
         output.bias.fill_(-1.0)
     return nn.Sequential(hidden, nn.ReLU(), output)
+
+
+def lemma3_exactness(dims: Sequence[int], *, seed: int = 0, all_up_to: int = 8) -> dict[int, bool]:
+    """Whether Lemma 3's network (placed in a width-10d network) computes the parity exactly on all 2^d inputs:
+    for every parity when d ≤ `all_up_to`, for one random parity above; d → verdict."""
+    exact = {}
+    for d in dims:
+        supports = all_supports(d) if d <= all_up_to else random_support(d, generator(derived_seed(seed, d)))[None]
+        inputs = all_inputs(d, torch.float32)
+        exact[d] = all(
+            torch.equal(lemma3_network(s, width=10 * d)(inputs).squeeze(-1), parity_labels(inputs, s)) for s in supports
+        )
+    return exact

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
+
 import numpy as np
 
 _WORD = 64
@@ -48,3 +51,18 @@ def solve_parity_gf2(bits: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
     if rank < dim:
         return None
     return column(dim)[:dim].astype(np.uint8)  # reduced form: row i reads v_i = label bit
+
+
+def gf2_recovery(dims: Sequence[int], extra: int, *, seed: int = 0) -> tuple[dict[int, bool], dict[int, float]]:
+    """For each d, a random v* and d + `extra` random examples: whether elimination recovers v*, and how many
+    milliseconds it took."""
+    rng = np.random.default_rng(seed)
+    recovered, milliseconds = {}, {}
+    for d in dims:
+        v_star = rng.integers(0, 2, d)
+        bits = rng.integers(0, 2, (d + extra, d))
+        start = time.perf_counter()
+        found = solve_parity_gf2(bits, bits @ v_star % 2)
+        milliseconds[d] = 1e3 * (time.perf_counter() - start)
+        recovered[d] = found is not None and np.array_equal(found, v_star)
+    return recovered, milliseconds

@@ -6,7 +6,9 @@ import numpy as np
 
 from gradfail.claims import Claim, claim_set, worst
 from gradfail.results import Results
+from gradfail.stocks.estimator_checks import measure_estimators
 from gradfail.stocks.experiment import first_step_below
+from gradfail.stocks.settings import StocksSettings
 
 SOLVED = -0.9  # a primary loss this low puts at least 90% of the money on the right stock, on average
 STUCK = -0.5
@@ -60,7 +62,9 @@ def figure4_claims(results: Results) -> list[Claim]:
     ]
 
 
-@claim_set("stocks-estimators")
+@claim_set(
+    "stocks-estimators", inputs=lambda seed: measure_estimators(StocksSettings.quick().input_dim, seed).claim_inputs()
+)
 def estimator_claims(
     largest_bias: float, ratio_zero: float, ratio_default: float, sampled_worst: float, samples: int
 ) -> list[Claim]:
