@@ -65,6 +65,7 @@ from gradfail.scorecard import (
     scorecard_rows,
     sweep,
     sweep_lines,
+    sweep_numbers,
     write_sweep,
 )
 from gradfail.seeding import generator
@@ -99,15 +100,16 @@ def stocks_run(decomposition_k2000: float, end_to_end_k2000: float) -> Results:
     )
 
 
-def flat_run(forward_only_noise: float, multi_class_spread: bool) -> Results:
+def flat_run(forward_only_noise: float, multi_class_spread: bool, corners: bool = True) -> Results:
     rng = np.random.default_rng(0)
     r = rng.uniform(0, 5, 20_000)
     label = np.floor(r)
     near = np.abs(r - np.clip(np.round(r), 1, 4)) < 0.004  # next to one of the steps at 1, 2, 3, 4
+    at_corner = np.abs(r - np.clip(np.round(r), 1, 4)) < 0.01
     wrong = rng.random(r.size) < near.mean() if multi_class_spread else near
     predictions = {
         "non-flat": label + rng.normal(0, 0.5, r.size),
-        "end-to-end": label + rng.normal(0, 0.1, r.size),
+        "end-to-end": label + rng.normal(0, np.where(at_corner, 0.3, 0.01) if corners else 0.1, r.size),
         "multi-class": np.where(wrong, label + 1, label),
         "forward-only": label + (rng.normal(0, forward_only_noise, r.size) if forward_only_noise else 0),
     }
@@ -364,8 +366,9 @@ CASES: dict[Callable, tuple[Callable[[], Results], Callable[[], Results], set[st
     ),
     figure7_claims: (
         lambda: flat_run(0.0, multi_class_spread=False),
-        lambda: flat_run(0.6, multi_class_spread=True),
+        lambda: flat_run(0.6, multi_class_spread=True, corners=False),
         {
+            "fig7_end_to_end_rounds_corners",
             "fig7_forward_only_best",
             "fig7_non_flat_worst",
             "fig7_forward_only_exact",
@@ -648,6 +651,18 @@ def test_scorecard_lists_every_claim_with_its_evidence(monkeypatch: pytest.Monke
     table = scorecard_markdown(rows)
     assert table.count("\n") == len(rows) + 1 and "{ref}`parities <parity-figure1>`" in table
     assert "{ref}`parities <parity-lemma3>`" in table and "1/2 ✗" in table and "**finding**" in table
+
+
+def test_sweep_numbers_name_the_failing_seeds(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr("gradfail.scorecard.theory_run", fake_theory_run)
+    quick = sweep([THEORY], "quick", [0, 1], tmp_path)
+    monkeypatch.setattr("gradfail.scorecard.committed_sweep", lambda scale: quick)
+    assert sweep_numbers("lemma3_exact") == {
+        "quick_lemma3_exact_passes": "1 of 2 seeds",
+        "quick_lemma3_exact_failing": "seed 1 (1)",
+        "quick_lemma3_exact_spread": "0.71",
+    }
+    assert sweep_numbers("no_such_claim")["quick_no_such_claim_passes"] == "no committed sweep"
 
 
 def test_the_committed_sweeps_cover_every_claim_at_every_seed() -> None:

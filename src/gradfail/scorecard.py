@@ -226,7 +226,8 @@ def sweep(
         futures = [pool.submit(run_in_process, run, scale, device, threads, folder) for run in in_processes]
         for future in tqdm(futures, desc="claims", disable=not progress_enabled()):
             future.result()
-    for run in (run for run in to_run if run.experiment == THEORY):
+    theory = [run for run in to_run if run.experiment == THEORY]
+    for run in tqdm(theory, desc="theory claims", disable=not (theory and progress_enabled())):
         theory_run(run.seed).save(folder / run.filename)
     record = provenance(scale=scale, seed=int(seeds[0]), device=device, wall_time_s=time.perf_counter() - started)
     record["kept_runs"] = len(runs) - len(to_run)
@@ -376,3 +377,21 @@ def scorecard_markdown(rows: Sequence[ScorecardRow]) -> str:
             f"{{ref}}`{chapter} <{label}>` |"
         )
     return "\n".join(lines)
+
+
+def sweep_numbers(name: str, scale: str = "quick") -> dict[str, str]:
+    """What the committed sweep at `scale` says of claim `name`, for a chapter's prose: `{scale}_{name}_passes`
+    ("4 of 5 seeds"), `{scale}_{name}_failing` (each failing seed with its value, or "none") and
+    `{scale}_{name}_spread` (the standard deviation of the value over the seeds)."""
+    key = f"{scale}_{name}"
+    table = committed_sweep(scale)
+    if table is None or name not in table["names"]:
+        return {f"{key}_passes": "no committed sweep", f"{key}_failing": "none", f"{key}_spread": "—"}
+    row = int(np.flatnonzero(table["names"] == name)[0])
+    holds, values, seeds = table["holds"][row], table["values"][row], table["seeds"]
+    failing = [f"seed {s} ({v:.4g})" for s, v, h in zip(seeds, values, holds, strict=True) if not h]
+    return {
+        f"{key}_passes": f"{int(holds.sum())} of {len(seeds)} seeds",
+        f"{key}_failing": ", ".join(failing) or "none",
+        f"{key}_spread": f"{np.std(values, ddof=1):.2g}" if len(values) > 1 else "—",
+    }

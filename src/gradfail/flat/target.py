@@ -15,6 +15,7 @@ from gradfail.validation import require_int, require_positive_float
 COARSE_OFFSETS = tuple(float(t) for t in range(-100, 100, 5))
 FINE_OFFSETS = (-5.0, -4.0, -3.0, -2.0, -1.0, -0.2, 0.0, 0.1, 0.15, 0.175, 1.0, 2.0, 3.0, 4.0, 5.0)
 STEP_OFFSETS = tuple(sorted(set(COARSE_OFFSETS) | set(FINE_OFFSETS)))  # 52 distinct steps
+PAPER_STEP_VALUES, PAPER_OUTPUTS = 56, 55  # §5's text: steps z_0 < … < z_55, and §5.4's classifier has 55 outputs
 
 
 @dataclass(frozen=True)
