@@ -252,6 +252,7 @@ def folder_table(folder: Path, record: dict) -> Results:
         "seeds": np.array(seeds),
         "values": np.array([[rows[n]["values"].get(s, np.nan) for s in seeds] for n in names]),
         "holds": np.array([[rows[n]["holds"].get(s, False) for s in seeds] for n in names]),
+        "present": np.array([[s in rows[n]["holds"] for s in seeds] for n in names]),  # a run of that seed exists
         "run_seconds": np.array([r.provenance["wall_time_s"] for r in runs]),
     }
     settings = {"experiments": sorted({r.experiment for r in runs}), "scale": record["scale"], "seeds": seeds}
@@ -262,9 +263,14 @@ def sweep_lines(table: Results) -> list[str]:
     """The sweep as text: claim, value per seed, passes over seeds."""
     seeds = table["seeds"]
     lines = [f"{'claim':42s} " + " ".join(f"{'seed ' + str(s):>10s}" for s in seeds) + "  passes"]
-    for name, values, holds in zip(table["names"], table["values"], table["holds"], strict=True):
-        cells = " ".join(f"{v:9.4g}{' ' if h else '✗'}" for v, h in zip(values, holds, strict=True))
-        lines.append(f"{name:42s} {cells}  {int(holds.sum())}/{len(seeds)}")
+    for name, values, holds, present in zip(
+        table["names"], table["values"], table["holds"], table["present"], strict=True
+    ):
+        cells = " ".join(
+            f"{v:9.4g}{' ' if h else '✗'}" if p else f"{'—':>10s}"
+            for v, h, p in zip(values, holds, present, strict=True)
+        )
+        lines.append(f"{name:42s} {cells}  {int(holds[present].sum())}/{int(present.sum())}")
     return lines
 
 
@@ -305,8 +311,9 @@ def sweep_entry(table: Results | None, name: str) -> tuple[float, tuple[int, int
     if table is None or name not in table["names"]:
         return None
     row = int(np.flatnonzero(table["names"] == name)[0])
-    holds = table["holds"][row]
-    return float(table["values"][row, 0]), (int(holds.sum()), len(holds))
+    present = table["present"][row]
+    first = float(table["values"][row][present][0])
+    return first, (int(table["holds"][row][present].sum()), int(present.sum()))
 
 
 def scorecard_rows() -> list[ScorecardRow]:
@@ -388,7 +395,8 @@ def sweep_numbers(name: str, scale: str = "quick") -> dict[str, str]:
     if table is None or name not in table["names"]:
         return {f"{key}_passes": "no committed sweep", f"{key}_failing": "none", f"{key}_spread": "—"}
     row = int(np.flatnonzero(table["names"] == name)[0])
-    holds, values, seeds = table["holds"][row], table["values"][row], table["seeds"]
+    present = table["present"][row]
+    holds, values, seeds = table["holds"][row][present], table["values"][row][present], table["seeds"][present]
     failing = [f"seed {s} ({v:.4g})" for s, v, h in zip(seeds, values, holds, strict=True) if not h]
     return {
         f"{key}_passes": f"{int(holds.sum())} of {len(seeds)} seeds",
