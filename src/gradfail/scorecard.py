@@ -403,3 +403,9 @@ def sweep_numbers(name: str, scale: str = "quick") -> dict[str, str]:
         f"{key}_failing": ", ".join(failing) or "none",
         f"{key}_spread": f"{np.std(values, ddof=1):.2g}" if len(values) > 1 else "—",
     }
+
+
+def committed_runs(experiment: str, scale: str) -> list[Results]:
+    """The committed sweep's results files of one experiment at `scale`, by seed."""
+    folder = runs_folder(PAPER_RESULTS_DIR, scale)
+    return [Results.load(path) for path in sorted(folder.glob(f"{require_sweepable(experiment)}-seed*.npz"))]
