@@ -46,6 +46,13 @@ CHAPTERS = {
     "sparse-parity": ("epilogue", "epilogue-sparse"),
     "intermediate": ("epilogue", "epilogue-intermediate"),
 }
+# Claim functions whose evidence sits in another section of their experiment's chapter.
+FUNCTION_SECTIONS = {
+    "radius_claims": "periodic-radius",
+    "monte_carlo_claims": "periodic-monte-carlo",
+    "dimension_claims": "periodic-dimension",
+    "dimension_fit_claims": "periodic-dimension",
+}
 CLAIM_MODULES = tuple(
     f"gradfail.{module}"
     for module in (
@@ -300,6 +307,7 @@ class ScorecardRow:
 
     claim: Claim
     experiment: str
+    section: str  # the label of the section with the evidence
     quick_value: float | None
     quick_passes: tuple[int, int] | None
     paper_value: float | None
@@ -321,19 +329,27 @@ def scorecard_rows() -> list[ScorecardRow]:
     claims, the theory sets' (quick sweep) and those checked on committed paper-scale runs."""
     quick, paper = committed_sweep("quick"), committed_sweep("paper")
     rows = []
-    for experiment in claim_sets():
+    for experiment, functions in claim_sets().items():
         paper_run = committed_results(experiment, "paper")
-        on_paper = {c.name: c for c in evaluate(paper_run)} if paper_run else {}
+        on_paper, sections = {}, {}
+        for function in functions if paper_run else ():
+            for claim in function(paper_run):
+                on_paper[claim.name] = claim
+                sections[claim.name] = FUNCTION_SECTIONS.get(function.__name__, CHAPTERS[experiment][1])
         for name in list(on_paper) or _names_in(quick, experiment):
             claim, paper_sweep = on_paper.get(name) or _claim_from_sweep(quick, name), sweep_entry(paper, name)
             paper_entry = paper_sweep
             if name in on_paper:  # the committed run's value; passes over the paper sweep, or that run alone
                 paper_entry = (claim.value, paper_sweep[1] if paper_sweep else (int(claim.holds), 1))
-            rows.append(_row(claim, experiment, sweep_entry(quick, name), paper_entry))
+            section = sections.get(name, CHAPTERS[experiment][1])
+            rows.append(_row(claim, experiment, section, sweep_entry(quick, name), paper_entry))
     for name in theory_sets("quick"):
-        rows += [_row(_claim_from_sweep(quick, n), name, sweep_entry(quick, n), None) for n in _names_in(quick, name)]
+        rows += [
+            _row(_claim_from_sweep(quick, n), name, CHAPTERS[name][1], sweep_entry(quick, n), None)
+            for n in _names_in(quick, name)
+        ]
     for name, claim in evaluate_theory(0, "paper"):
-        rows.append(_row(claim, name, None, (claim.value, (int(claim.holds), 1))))
+        rows.append(_row(claim, name, CHAPTERS[name][1], None, (claim.value, (int(claim.holds), 1))))
     return rows
 
 
@@ -341,10 +357,11 @@ def _names_in(table: Results | None, claim_set: str) -> list[str]:
     return [] if table is None else [str(n) for n in table["names"][table["experiments"] == claim_set]]
 
 
-def _row(claim: Claim, claim_set: str, quick: tuple | None, paper: tuple | None) -> ScorecardRow:
+def _row(claim: Claim, claim_set: str, section: str, quick: tuple | None, paper: tuple | None) -> ScorecardRow:
     return ScorecardRow(
         claim,
         claim_set,
+        section,
         quick[0] if quick else None,
         quick[1] if quick else None,
         paper[0] if paper else None,
@@ -374,7 +391,7 @@ def scorecard_markdown(rows: Sequence[ScorecardRow]) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
-        chapter, label = CHAPTERS[row.experiment]
+        chapter, label = CHAPTERS[row.experiment][0], row.section
         c = row.claim
         cells = [cell.replace("|", "\\|") for cell in (c.statement, c.paper)]
         mark = " **finding**" if c.finding else ""
