@@ -66,6 +66,7 @@ from gradfail.scorecard import (
     sweep,
     sweep_lines,
     sweep_numbers,
+    sweep_summary,
     write_sweep,
 )
 from gradfail.seeding import generator
@@ -673,6 +674,7 @@ def test_the_committed_sweeps_cover_every_claim_at_every_seed() -> None:
     missing = [row.claim.name for row in rows if row.quick_passes is None and row.experiment != "figure-3-k2"]
     assert not missing, f"claims without a quick sweep: {missing}"
     assert all(row.quick_passes[1] == len(quick["seeds"]) for row in rows if row.quick_passes)
+    assert sweep_summary(quick) == f"seeds 0, 1, 2, 3, 4: {', '.join(quick.settings['experiments'])}"
 
 
 def test_the_claims_command_refuses_bad_input_before_running(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -262,7 +262,15 @@ def folder_table(folder: Path, record: dict) -> Results:
         "present": np.array([[s in rows[n]["holds"] for s in seeds] for n in names]),  # a run of that seed exists
         "run_seconds": np.array([r.provenance["wall_time_s"] for r in runs]),
     }
-    settings = {"experiments": sorted({r.experiment for r in runs}), "scale": record["scale"], "seeds": seeds}
+    by_experiment: dict[str, list[int]] = {}
+    for r in runs:
+        by_experiment.setdefault(r.experiment, []).append(int(r.provenance["seed"]))
+    settings = {
+        "experiments": sorted(by_experiment),
+        "scale": record["scale"],
+        "seeds": seeds,
+        "seeds_by_experiment": {name: sorted(found) for name, found in sorted(by_experiment.items())},
+    }
     return Results(f"claims-{record['scale']}", settings, arrays, record)
 
 
@@ -426,3 +434,11 @@ def committed_runs(experiment: str, scale: str) -> list[Results]:
     """The committed sweep's results files of one experiment at `scale`, by seed."""
     folder = runs_folder(PAPER_RESULTS_DIR, scale)
     return [Results.load(path) for path in sorted(folder.glob(f"{require_sweepable(experiment)}-seed*.npz"))]
+
+
+def sweep_summary(table: Results) -> str:
+    """Which seeds the sweep ran for which experiments, e.g. "seeds 0–4: parity, flat; seeds 0–2: conditioning"."""
+    groups: dict[tuple[int, ...], list[str]] = {}
+    for name, seeds in table.settings["seeds_by_experiment"].items():
+        groups.setdefault(tuple(seeds), []).append(name)
+    return "; ".join(f"seeds {', '.join(map(str, seeds))}: {', '.join(names)}" for seeds, names in groups.items())
