@@ -134,12 +134,17 @@ def claims_of(results: Results) -> list[tuple[str, Claim]]:
     the theory sets."""
     if results.experiment != THEORY:
         return [(results.experiment, claim) for claim in evaluate(results)]
-    fields = (results[f"{f}s"] for f in CLAIM_FIELDS)
-    rows = zip(results["sets"], results["names"], results["values"], *fields, strict=True)
     return [
-        (str(s), Claim(str(n), str(st), str(pa), float(v), str(re), float(bo), str(wh), finding=str(fi)))
-        for s, n, v, st, pa, re, bo, wh, fi in rows
+        (str(name), stored_claim(results, row, float(results["values"][row])))
+        for row, name in enumerate(results["sets"])
     ]
+
+
+def stored_claim(table: Results, row: int, value: float) -> Claim:
+    """The claim saved in row `row` of a theory run or a sweep table (arrays `names` and CLAIM_FIELDS), with
+    `value` as its measured value."""
+    fields = {f: str(table[f"{f}s"][row]) for f in CLAIM_FIELDS if f != "bound"}
+    return Claim(str(table["names"][row]), value=value, bound=float(table["bounds"][row]), **fields)
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -381,8 +386,7 @@ def _claim_from_sweep(table: Results | None, name: str) -> Claim:
     """Claim `name` as a sweep recorded it at its first seed."""
     assert table is not None
     row = int(np.flatnonzero(table["names"] == name)[0])
-    fields = {f: str(table[f"{f}s"][row]) for f in ("statement", "paper", "relation", "why", "finding")}
-    return Claim(name, value=float(table["values"][row, 0]), bound=float(table["bounds"][row]), **fields)
+    return stored_claim(table, row, float(table["values"][row, 0]))
 
 
 def scorecard_markdown(rows: Sequence[ScorecardRow]) -> str:
