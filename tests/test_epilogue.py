@@ -32,6 +32,7 @@ from gradfail.epilogue.sparse import (
     sparse_support,
     steps_to_solve,
     support_share,
+    sustained_signal,
 )
 from gradfail.parity.data import parity_labels, random_signs
 from gradfail.parity.experiment import stacked_inputs
@@ -92,8 +93,16 @@ def test_plateau_precursors() -> None:
         },
     )
     (found,) = plateau_precursors(results, 3, min_dim=20)
-    assert (found.signal_step, found.lift_off_step, found.mid_share, found.mid_z) == (200, 300, 1.2, 4.0)
+    assert (found.signal_step, found.lift_off_step, found.mid_share) == (200, 300, 1.2)
     assert plateau_precursors(results, 3, min_dim=30) == []
+
+
+def test_sustained_signal_ignores_a_lone_earlier_crossing() -> None:
+    steps = np.arange(0, 500, 100)
+    assert sustained_signal(steps, np.array([True, False, True, True, True]), 4) == 200
+    assert sustained_signal(steps, np.array([True, True, True, True, False]), 3) == 0
+    assert np.isnan(sustained_signal(steps, np.array([True, True, False, True, True]), 3))
+    assert np.isnan(sustained_signal(steps, np.array([True, True]), 0))
 
 
 def test_support_share_and_degree_coefficient() -> None:

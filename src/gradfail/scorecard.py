@@ -45,6 +45,7 @@ CHAPTERS = {
     "appendix-a7": ("flat", "flat-a7"),
     "sparse-parity": ("epilogue", "epilogue-sparse"),
     "intermediate": ("epilogue", "epilogue-intermediate"),
+    "intermediate-seeds": ("epilogue", "epilogue-intermediate"),
 }
 # Claim functions whose evidence sits in another section of their experiment's chapter.
 FUNCTION_SECTIONS = {

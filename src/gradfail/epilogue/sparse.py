@@ -196,14 +196,22 @@ def fitted_exponent(results: Results, size: int) -> float:
 
 @dataclass(frozen=True)
 class Precursor:
-    """One run's plateau: when |z| first passed `z_threshold`, when accuracy first passed `lift_off`, and the
-    support share and |z| halfway to the lift-off."""
+    """One run's plateau: the step from which |z| stays above `z_threshold` until the accuracy first passes
+    `lift_off` (NaN if |z| is not above it just before), that lift-off step, and the support share halfway to it."""
 
     dim: int
     signal_step: float
     lift_off_step: float
     mid_share: float
-    mid_z: float
+
+
+def sustained_signal(steps: np.ndarray, above: np.ndarray, end: int) -> float:
+    """The first step of the unbroken run of True in `above[:end]` that ends at `end − 1`; NaN if `above[end − 1]`
+    is False (a lone earlier crossing is not a sustained signal)."""
+    if end < 1 or not above[end - 1]:
+        return float("nan")
+    below = np.flatnonzero(~above[:end])
+    return float(steps[below[-1] + 1 if below.size else 0])
 
 
 def plateau_precursors(
@@ -211,18 +219,18 @@ def plateau_precursors(
 ) -> list[Precursor]:
     """The `Precursor` of every run with |S| = `size` and n ≥ `min_dim` that did lift off."""
     steps = results["steps"]
-    signal = first_step(steps, results["coefficient_z"] > z_threshold)
     lifted = first_step(steps, results["accuracy"] > lift_off)
+    above = results["coefficient_z"] > z_threshold
     found = []
     for run in np.flatnonzero((results["sizes"] == size) & (results["dims"] >= min_dim) & ~np.isnan(lifted)):
+        end = int(np.searchsorted(steps, lifted[run]))  # the lift-off evaluation
         midway = int(np.searchsorted(steps, lifted[run] / 2))
         found.append(
             Precursor(
                 int(results["dims"][run]),
-                float(signal[run]),
+                sustained_signal(steps, above[:, run], end),
                 float(lifted[run]),
                 float(results["support_share"][midway, run]),
-                float(results["coefficient_z"][midway, run]),
             )
         )
     return found
