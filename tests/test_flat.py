@@ -130,6 +130,12 @@ def test_seeded_layers() -> None:
     assert [type(m).__name__ for m in net] == ["Linear", "ReLU", "Linear", "ReLU", "Linear"]
     with pytest.raises(ValueError, match="sizes must list"):
         seeded_mlp([4], generator(0))
+    scripts = seeded_mlp([400, 300, 1], generator(2), "scripts")
+    first = scripts[0]
+    assert torch.equal(first.bias, torch.zeros(300)) and first.weight.abs().max() <= 2 / math.sqrt(400)
+    assert abs(first.weight.std().item() * math.sqrt(400) - 0.88) < 0.02  # a normal truncated at ±2σ: std 0.88σ
+    with pytest.raises(ValueError, match="initialisation"):
+        seeded_linear(4, 3, generator(0), "xavier")
 
 
 def test_run_flat_shapes_and_determinism() -> None:
@@ -143,6 +149,10 @@ def test_run_flat_shapes_and_determinism() -> None:
     second = run_flat(TINY, seed=0, device="cpu")
     for learner in LEARNERS:
         np.testing.assert_array_equal(first[key(learner, "mse")], second[key(learner, "mse")])
+        assert first[key(learner, "gradient")].shape == first[key(learner, "mse")].shape
+        assert (first[key(learner, "gradient")] >= 0).all()
+    assert first[key("forward-only", "sgd_mse")].shape == first[key("forward-only", "mse")].shape
+    assert 0 <= exact_step_share(first, "forward-only", "sgd_prediction") <= 1
     assert (distance_to_nearest_step(first) >= 0).all()
     target = target_of(first)
     assert target.slope.shape == (10,) and torch.equal(target.steps, torch.as_tensor(first["steps_of_u"]))
@@ -150,7 +160,7 @@ def test_run_flat_shapes_and_determinism() -> None:
 
 
 def test_forward_only_learns_the_staircase() -> None:
-    settings = FlatSettings(forward_only_iterations=2000, eval_every=500, test_samples=2000)
+    settings = FlatSettings(forward_only_iterations=3000, eval_every=500, test_samples=2000)
     results = run_flat(
         FlatSettings(
             **{
@@ -175,6 +185,8 @@ def test_forward_only_learns_the_staircase() -> None:
         ({"sharpness": -1.0}, "sharpness must be a positive"),
         ({"beta1": 1.5}, "beta1 must be in"),
         ({"eval_every": 6000}, "eval_every must be <= 5000"),
+        ({"initialisation": "xavier"}, "initialisation must be one of"),
+        ({"forward_only_sgd_lr": 0.0}, "forward_only_sgd_lr must be a positive"),
     ],
 )
 def test_bad_settings_are_refused(change: dict, message: str) -> None:

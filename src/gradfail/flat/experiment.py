@@ -1,7 +1,9 @@
 """Figure 7 (paper §5): four ways to learn y = u(v*ᵀx + b*) through the flat staircase u.
 
 Each learner trains online with its own Adam, data stream and initialisation; all are scored on one fixed test
-set, whose pre-activations r = v*ᵀx + b*, labels and per-learner predictions are kept for the figure.
+set, whose pre-activations r = v*ᵀx + b*, labels and per-learner predictions are kept for the figure, with each
+learner's test error and largest gradient coordinate at every evaluation. The forward-only learner is trained a
+second time with plain SGD, as the paper's eq. 5 writes it.
 """
 
 from __future__ import annotations
@@ -38,16 +40,25 @@ def key(learner: str, quantity: str) -> str:
 
 
 def build_learner(learner: str, settings: FlatSettings, target: StepTarget, init: torch.Generator) -> nn.Module:
-    """One of the four learners of §5.2–5.5, initialised from `init`."""
+    """One of the four learners of §5.2–5.5, initialised from `init` as `settings.initialisation` says."""
     require_choice("learner", learner, LEARNERS)
-    d, steps = settings.input_dim, target.steps
+    d, steps, how = settings.input_dim, target.steps, settings.initialisation
     if learner == "non-flat":
-        return SmoothStaircaseRegressor(d, steps, settings.sharpness, init)
+        return SmoothStaircaseRegressor(d, steps, settings.sharpness, init, how)
     if learner == "end-to-end":
-        return MLPRegressor(d, settings.hidden, init)
+        return MLPRegressor(d, settings.hidden, init, how)
     if learner == "multi-class":
-        return StepClassifier(d, settings.hidden, steps, init)
-    return ForwardOnlyRegressor(d, steps, init)
+        return StepClassifier(d, settings.hidden, steps, init, how)
+    return ForwardOnlyRegressor(d, steps, init, how)
+
+
+def error_and_gradient(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """(test squared error, largest |coordinate| of the gradient of the training loss on the test set)."""
+    with torch.enable_grad():
+        gradients = torch.autograd.grad(model.loss(inputs, labels), list(model.parameters()))
+    with torch.no_grad():
+        error = (model.predict(inputs) - labels).pow(2).mean()
+    return torch.stack([error, torch.stack([g.abs().max() for g in gradients]).max()])
 
 
 def learner_step_loss(
@@ -87,20 +98,15 @@ def run_flat(settings: FlatSettings, *, seed: int = 0, device: str | torch.devic
     }
     for index, learner in enumerate(LEARNERS):
         model = build_learner(learner, settings, target, generator(derived_seed(seed, index, INIT_STREAM))).to(device)
-        data = generator(derived_seed(seed, index, DATA_STREAM), device)
         iterations, lr = settings.schedule(learner)
-        step_loss = learner_step_loss(model, target, settings, data)
-
-        def test_error(model: nn.Module = model) -> torch.Tensor:
-            return (model.predict(test_inputs) - test_labels).pow(2).mean()
-
         optimiser = torch.optim.Adam(
             model.parameters(), lr=lr, betas=(settings.beta1, settings.beta2), eps=settings.adam_eps, fused=True
         )
+        data = generator(derived_seed(seed, index, DATA_STREAM), device)
         log = train_online(
-            step_loss,
+            learner_step_loss(model, target, settings, data),
             optimiser,
-            test_error,
+            lambda model=model: error_and_gradient(model, test_inputs, test_labels),
             iterations=iterations,
             eval_every=settings.eval_every,
             state=[model, data],
@@ -109,13 +115,39 @@ def run_flat(settings: FlatSettings, *, seed: int = 0, device: str | torch.devic
         with torch.no_grad():
             arrays[key(learner, "prediction")] = model.predict(test_inputs).cpu().numpy()
         arrays[key(learner, "steps")] = log.steps
-        arrays[key(learner, "mse")] = log.values
+        arrays[key(learner, "mse")], arrays[key(learner, "gradient")] = log.values.T
+    arrays |= plain_sgd_forward_only(settings, seed, target, test_inputs, test_labels)
     return finished_run(EXPERIMENT, settings, arrays, seed=seed, device=device, started=start)
 
 
-def exact_step_share(results: Results, learner: str) -> float:
-    """Share of test points where the learner's prediction equals the label exactly (the right step)."""
-    return float(np.mean(results[key(learner, "prediction")] == results["test_label"]))
+def plain_sgd_forward_only(
+    settings: FlatSettings, seed: int, target: StepTarget, test_inputs: torch.Tensor, test_labels: torch.Tensor
+) -> dict[str, np.ndarray]:
+    """The forward-only learner trained with plain SGD, as eq. 5 writes the rule, from the same start and on the
+    same batches as the Adam-trained one: its test predictions and test-error curve."""
+    index = LEARNERS.index("forward-only")
+    model = build_learner("forward-only", settings, target, generator(derived_seed(seed, index, INIT_STREAM)))
+    model = model.to(test_inputs.device)
+    data = generator(derived_seed(seed, index, DATA_STREAM), test_inputs.device)
+    iterations, _ = settings.schedule("forward-only")
+    log = train_online(
+        learner_step_loss(model, target, settings, data),
+        torch.optim.SGD(model.parameters(), lr=settings.forward_only_sgd_lr),
+        lambda: (model.predict(test_inputs) - test_labels).pow(2).mean(),
+        iterations=iterations,
+        eval_every=settings.eval_every,
+        state=[model, data],
+        description="forward-only, plain SGD",
+    )
+    with torch.no_grad():
+        prediction = model.predict(test_inputs).cpu().numpy()
+    return {key("forward-only", "sgd_prediction"): prediction, key("forward-only", "sgd_mse"): log.values}
+
+
+def exact_step_share(results: Results, learner: str, predictions: str = "prediction") -> float:
+    """Share of test points where the learner's prediction equals the label exactly (the right step);
+    `predictions="sgd_prediction"` for the forward-only learner trained with plain SGD."""
+    return float(np.mean(results[key(learner, predictions)] == results["test_label"]))
 
 
 def final_test_error(results: Results, learner: str) -> float:

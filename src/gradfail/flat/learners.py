@@ -1,4 +1,7 @@
-"""The four learners of §5 (Figure 7): each maps inputs to a predicted label and defines its training loss."""
+"""The four learners of §5 (Figure 7): each maps inputs to a predicted label and defines its training loss.
+
+Every layer starts as in the authors' scripts (`initialisation="scripts"`: truncated-normal weights, zero
+biases) unless told to use PyTorch's default (`"pytorch"`)."""
 
 from __future__ import annotations
 
@@ -19,9 +22,16 @@ def straight_through(pre_activation: torch.Tensor, steps: torch.Tensor) -> torch
 class SmoothStaircaseRegressor(nn.Module):
     """§5.2: a linear map (v, b) followed by the sigmoid approximation ũ, trained with the squared loss."""
 
-    def __init__(self, input_dim: int, steps: torch.Tensor, sharpness: float, generator: torch.Generator) -> None:
+    def __init__(
+        self,
+        input_dim: int,
+        steps: torch.Tensor,
+        sharpness: float,
+        generator: torch.Generator,
+        initialisation: str = "scripts",
+    ) -> None:
         super().__init__()
-        self.linear, self.sharpness = seeded_linear(input_dim, 1, generator), sharpness
+        self.linear, self.sharpness = seeded_linear(input_dim, 1, generator, initialisation), sharpness
         self.register_buffer("steps", steps.detach().clone().cpu())
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -37,9 +47,11 @@ class SmoothStaircaseRegressor(nn.Module):
 class MLPRegressor(nn.Module):
     """§5.3: an MLP d → 100 → 100 → 100 → 1 with ReLUs, regressing the label with the squared loss."""
 
-    def __init__(self, input_dim: int, hidden: int, generator: torch.Generator) -> None:
+    def __init__(
+        self, input_dim: int, hidden: int, generator: torch.Generator, initialisation: str = "scripts"
+    ) -> None:
         super().__init__()
-        self.net = seeded_mlp([input_dim, hidden, hidden, hidden, 1], generator)
+        self.net = seeded_mlp([input_dim, hidden, hidden, hidden, 1], generator, initialisation)
 
     def loss(self, inputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return (self.predict(inputs) - target).pow(2).mean()
@@ -51,9 +63,16 @@ class MLPRegressor(nn.Module):
 class StepClassifier(nn.Module):
     """§5.4: an MLP d → 100 → 100 → K classifying the step index with softmax cross-entropy."""
 
-    def __init__(self, input_dim: int, hidden: int, steps: torch.Tensor, generator: torch.Generator) -> None:
+    def __init__(
+        self,
+        input_dim: int,
+        hidden: int,
+        steps: torch.Tensor,
+        generator: torch.Generator,
+        initialisation: str = "scripts",
+    ) -> None:
         super().__init__()
-        self.net = seeded_mlp([input_dim, hidden, hidden, len(steps)], generator)
+        self.net = seeded_mlp([input_dim, hidden, hidden, len(steps)], generator, initialisation)
         self.register_buffer("steps", steps.detach().clone().cpu())
 
     def loss(self, inputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -66,9 +85,11 @@ class StepClassifier(nn.Module):
 class ForwardOnlyRegressor(nn.Module):
     """§5.5: a linear map (v, b) through the true staircase u, trained with the forward-only rule."""
 
-    def __init__(self, input_dim: int, steps: torch.Tensor, generator: torch.Generator) -> None:
+    def __init__(
+        self, input_dim: int, steps: torch.Tensor, generator: torch.Generator, initialisation: str = "scripts"
+    ) -> None:
         super().__init__()
-        self.linear = seeded_linear(input_dim, 1, generator)
+        self.linear = seeded_linear(input_dim, 1, generator, initialisation)
         self.register_buffer("steps", steps.detach().clone().cpu())
 
     def loss(self, inputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

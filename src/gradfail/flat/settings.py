@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gradfail.validation import require_int, require_positive_float, require_unit_interval
+from gradfail.layers import INITIALISATIONS
+from gradfail.validation import require_choice, require_int, require_positive_float, require_unit_interval
 
 
 @dataclass(frozen=True)
@@ -23,17 +24,21 @@ class FlatSettings:
     multi_class_lr: float = 1e-3
     forward_only_iterations: int = 5_000
     forward_only_lr: float = 1e-3
+    forward_only_sgd_lr: float = 0.3  # the same rule with plain SGD, as eq. 5 writes it (the bias diverges at 1)
     beta1: float = 0.9
     beta2: float = 0.99
     adam_eps: float = 1e-5
     eval_every: int = 250
     test_samples: int = 20_000
+    initialisation: str = "scripts"  # the scripts': truncated-normal weights, zero biases; or "pytorch"
 
     def __post_init__(self) -> None:
         for name in ("input_dim", "batch_size", "hidden", "test_samples"):
             require_int(name, getattr(self, name), minimum=1)
-        for name in ("sharpness", "non_flat_lr", "end_to_end_lr", "multi_class_lr", "forward_only_lr", "adam_eps"):
+        rates = ("non_flat_lr", "end_to_end_lr", "multi_class_lr", "forward_only_lr", "forward_only_sgd_lr")
+        for name in ("sharpness", *rates, "adam_eps"):
             require_positive_float(name, getattr(self, name))
+        require_choice("initialisation", self.initialisation, INITIALISATIONS)
         for name in ("beta1", "beta2"):
             require_unit_interval(name, getattr(self, name))
         shortest = min(
@@ -49,11 +54,12 @@ class FlatSettings:
 
     @classmethod
     def paper(cls) -> FlatSettings:
-        """PAPER_SPEC §5 (the scripts): d = 100, batch 256, Adam (0.9, 0.99, 1e-5); 10,000 iterations at lr 0.01
-        (non-flat) and 1e-3 (MLPs), 5,000 at lr 1e-3 (forward-only). The sharpness c is not given; we use 100."""
+        """The authors' scripts: d = 100, batch 256, Adam (0.9, 0.99, 1e-5); 10,000 iterations at lr 0.01
+        (non-flat) and 1e-3 (MLPs), 5,000 at lr 1e-3 (forward-only); their initialisation. The sharpness c is not
+        given; we use 100."""
         return cls()
 
     @classmethod
     def quick(cls) -> FlatSettings:
-        """The paper's settings: four small models, cheap enough for a 2-core CPU."""
+        """The paper's settings: four small models, cheap enough for a 2-core CPU (the two scales coincide)."""
         return cls()

@@ -33,7 +33,7 @@ class StuckDescent:
 def descent_through_staircase(settings: FlatSettings, seed: int) -> StuckDescent:
     """SGD (learning rate 1) on the square loss of a linear model passed through the staircase."""
     target = draw_target(settings.input_dim, generator(derived_seed(seed, TARGET_STREAM)))
-    linear = seeded_linear(settings.input_dim, 1, generator(derived_seed(seed, 1)))
+    linear = seeded_linear(settings.input_dim, 1, generator(derived_seed(seed, 1)), settings.initialisation)
     start = torch.cat([p.detach().flatten() for p in linear.parameters()])
     data = generator(derived_seed(seed, 2))
 

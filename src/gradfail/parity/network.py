@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-from gradfail.layers import stacked_scores
+from gradfail.layers import stacked_scores, truncated_normal_
 from gradfail.validation import require_int
-
-
-def truncated_normal_(tensor: torch.Tensor, fan_in: int, generator: torch.Generator) -> torch.Tensor:
-    """The authors' initialisation: normal with std 1/√fan_in, truncated at two standard deviations."""
-    std = 1 / math.sqrt(fan_in)
-    return nn.init.trunc_normal_(tensor, std=std, a=-2 * std, b=2 * std, generator=generator)
 
 
 def paper_network(dim: int, width: int, generator: torch.Generator) -> nn.Sequential:
