@@ -96,15 +96,20 @@ def parity_run(final: dict[int, float]) -> Results:
     return Results("parity", {"eval_samples": 500}, arrays | {"supports": supports})
 
 
-def stocks_run(decomposition_k2000: float, end_to_end_k2000: float) -> Results:
-    ks = np.array([10, 10, 2000, 2000])
-    estimators = np.array(["end-to-end", "decomposition"] * 2)
+def stocks_run(
+    decomposition_k2000: float, end_to_end_k2000: float, still_descending: bool = False, zero_init_shift: float = 0.0
+) -> Results:
+    """k = 10 and 2000 from the scripts' start, and k = 2000 from zero weights (finals moved by `zero_init_shift`);
+    the k = 2000 end-to-end curve descends until the last evaluation if `still_descending`."""
+    ks = np.array([10, 10, 2000, 2000, 2000, 2000])
+    estimators = np.array(["end-to-end", "decomposition"] * 3)
+    starts = np.array(["scripts"] * 4 + ["zero"] * 2)
     finals = [-0.99, -0.99, end_to_end_k2000, decomposition_k2000]
-    return Results(
-        "stocks",
-        {},
-        {"steps": np.arange(E) * 100, "loss": flat_curves(finals, start=0.0), "stocks": ks, "estimators": estimators},
-    )
+    loss = flat_curves(finals + [f + zero_init_shift for f in finals[2:]], start=0.0)
+    if still_descending:
+        loss[:, 2] = np.linspace(0.0, end_to_end_k2000, E)
+    arrays = {"steps": np.arange(E) * 100, "loss": loss, "stocks": ks, "estimators": estimators}
+    return Results("stocks", {}, arrays | {"initialisations": starts})
 
 
 def flat_run(forward_only_noise: float, multi_class_spread: bool, corners: bool = True) -> Results:
@@ -372,8 +377,13 @@ CASES: dict[Callable, tuple[Callable[[], Results], Callable[[], Results], set[st
     ),
     figure4_claims: (
         lambda: stocks_run(-0.99, -0.2),
-        lambda: stocks_run(-0.8, -0.6),
-        {"fig4_decomposition_solves", "fig4_end_to_end_fails_large_k"},
+        lambda: stocks_run(-0.8, -0.6, still_descending=True, zero_init_shift=0.1),
+        {
+            "fig4_decomposition_solves",
+            "fig4_end_to_end_fails_large_k",
+            "fig4_end_to_end_levels_off",
+            "fig4_initialisation_does_not_matter",
+        },
     ),
     appendix_a7_claims: (
         lambda: a7_runs(False),
@@ -524,9 +534,16 @@ CASES: dict[Callable, tuple[Callable[[], Results], Callable[[], Results], set[st
     gf2_claims: (lambda: ({30: True, 1000: True}, 20), lambda: ({30: True, 1000: False}, 20), {"gf2_recovers"}),
     zero_gradient_claims: (lambda: (0.0, 0.0), lambda: (1e-30, 1e-7), {"flat_zero_gradient", "flat_descent_stuck"}),
     estimator_claims: (
-        lambda: (1e-16, 1e-13, 0.1, 0.03, 4000),
-        lambda: (1e-3, 1e-3, 0.5, 0.2, 4000),
-        {"stocks_estimators_unbiased", "stocks_ratio_is_k", "stocks_ratio_about_k", "stocks_closed_form_sampled"},
+        lambda: (1e-16, 1e-13, 0.005, 0.03, 4000, 1e-15, 1e-15, 2.0),
+        lambda: (1e-3, 1e-3, 0.05, 0.2, 4000, 0.1, 1e-3, 0.0),  # variances as if their ratio were k
+        {
+            "stocks_estimators_unbiased",
+            "stocks_ratio_is_k",
+            "stocks_ratio_about_k",
+            "stocks_closed_form_sampled",
+            "stocks_variance_gap_exact",
+            "stocks_variance_ratio_uniform",
+        },
     ),
     precursor_claims: (
         sparse_paper,

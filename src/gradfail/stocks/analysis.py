@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch.func import functional_call, grad, vmap
 
+from gradfail.parity.network import truncated_normal_
 from gradfail.stocks.problem import SoftmaxAllocators, estimator_loss, primary_loss, random_labels, sample_returns
 from gradfail.validation import require_choice, require_int
 
@@ -23,7 +24,7 @@ PEAKED_STD = 3.0
 
 @dataclass(frozen=True)
 class SecondMoments:
-    """E‖∇̂‖² of the two estimators over x and z, exact, at one w."""
+    """E‖∇̂‖² of the two estimators over x and z (or, from `weight_variances`, their variances), exact, at one w."""
 
     stocks: int
     end_to_end: float
@@ -68,14 +69,55 @@ def require_single_model(model: SoftmaxAllocators, labels: torch.Tensor) -> tupl
     return input_dim, stocks
 
 
-def expected_estimator(model: SoftmaxAllocators, labels: torch.Tensor, estimator: str) -> torch.Tensor:
-    """E_{x,z}[∇̂] for a one-model `model`, exactly: the gradient of the estimator's loss averaged over every
-    input and every return vector (enumerated), flattened as (∇W, ∇b)."""
+def return_probabilities(returns: torch.Tensor, best: int, up: float) -> torch.Tensor:
+    """Probability of each row of `all_returns(best, k)` when every return but the best one is +1 with
+    probability `up` (1/2 in the paper; Exercise 3 asks about 0.6), independently."""
+    if not 0 < up < 1:
+        raise ValueError(f"up must be a probability in (0, 1), got {up!r}")
+    others = torch.cat([returns[:, :best], returns[:, best + 1 :]], dim=1)
+    up_or_down = torch.tensor([up, 1 - up], dtype=torch.float64)
+    return torch.where(others > 0, up_or_down[0], up_or_down[1]).prod(dim=1)
+
+
+def per_pair_gradients(
+    model: SoftmaxAllocators, labels: torch.Tensor, estimator: str, up: float = 0.5
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The estimator ∇̂ at every (x, z) pair of a one-model `model` (rows, flattened as (∇W, ∇b)) and each pair's
+    probability, x uniform and z enumerated with `return_probabilities`."""
     input_dim, stocks = require_single_model(model, labels)
     returns = [all_returns(int(y), stocks) for y in labels]
-    inputs = torch.arange(input_dim).repeat_interleave(len(returns[0])).unsqueeze(0)
-    loss = estimator_loss(estimator, model(inputs), labels[inputs], torch.cat(returns).unsqueeze(0))
-    return _flat_gradient(model, loss.sum())
+    weights = torch.cat([return_probabilities(z, int(y), up) for z, y in zip(returns, labels, strict=True)])
+    inputs = torch.arange(input_dim).repeat_interleave(len(returns[0]))
+    allocations = model(inputs.unsqueeze(0)).transpose(0, 1)  # (pairs, 1, k): one "batch" per pair
+    losses = estimator_loss(estimator, allocations, labels[inputs].unsqueeze(1), torch.cat(returns).unsqueeze(1))
+    eye = torch.eye(len(losses), dtype=losses.dtype)
+    weight, bias = torch.autograd.grad(losses, (model.weight, model.bias), eye, is_grads_batched=True)
+    return torch.cat([weight.flatten(1), bias.flatten(1)], dim=1), weights.to(losses.dtype) / input_dim
+
+
+def expected_estimator(model: SoftmaxAllocators, labels: torch.Tensor, estimator: str, up: float = 0.5) -> torch.Tensor:
+    """E_{x,z}[∇̂] for a one-model `model`, exactly: the estimator at every input and every return vector
+    (enumerated), averaged with each pair's probability; flattened as (∇W, ∇b)."""
+    gradients, probabilities = per_pair_gradients(model, labels, estimator, up)
+    return probabilities @ gradients
+
+
+def enumerated_moments(model: SoftmaxAllocators, labels: torch.Tensor, estimator: str) -> tuple[float, float]:
+    """(E‖∇̂‖², E‖∇̂ − E∇̂‖²): the estimator's second moment and variance, by enumerating every (x, z) pair."""
+    gradients, probabilities = per_pair_gradients(model, labels, estimator)
+    mean = probabilities @ gradients
+    second = (probabilities * gradients.pow(2).sum(dim=1)).sum().item()
+    return second, (probabilities * (gradients - mean).pow(2).sum(dim=1)).sum().item()
+
+
+def weight_variances(logits: torch.Tensor, labels: torch.Tensor) -> SecondMoments:
+    """E‖∇̂_W − ∇_W L‖² of both estimators' weight gradients (the bias's left out) at logits (d, k): W's half of
+    the closed-form second moments less ‖∇_W L‖², with ∇_W L = ∂L/∂logits from autograd on the exact loss."""
+    moments = estimator_second_moments(logits, labels)
+    logits = logits.detach().double().requires_grad_(True)
+    (exact,) = torch.autograd.grad(primary_loss(logits, labels), logits)
+    signal = exact.pow(2).sum().item()
+    return SecondMoments(moments.stocks, moments.end_to_end / 2 - signal, moments.decomposition / 2 - signal)
 
 
 def true_gradient(model: SoftmaxAllocators, labels: torch.Tensor) -> torch.Tensor:
@@ -117,20 +159,18 @@ def sampled_second_moments(
     return SecondMoments(stocks, totals["end-to-end"] / samples, totals["decomposition"] / samples)
 
 
-INITIALISATIONS = ("zero", "pytorch-default", "peaked")
+INITIALISATIONS = ("zero", "scripts", "peaked")
 
 
 def initial_logits(initialisation: str, input_dim: int, stocks: int, generator: torch.Generator) -> torch.Tensor:
-    """Logits W e_i + b of every input (shape (d, k)) at a label-independent initialisation: `zero` (uniform
-    allocation, ours), `pytorch-default` (W and b uniform in ±1/√d, nn.Linear's default) or `peaked` (N(0, 3²))."""
+    """Logits W e_i + b of every input (shape (d, k)) at a label-independent initialisation: `zero` (the uniform
+    allocation), `scripts` (the authors': W normal with std 1/√d truncated at 2 std, b = 0) or `peaked` (N(0, 3²))."""
     require_choice("initialisation", initialisation, INITIALISATIONS)
     if initialisation == "zero":
         return torch.zeros(input_dim, stocks)
     if initialisation == "peaked":
         return PEAKED_STD * torch.randn(input_dim, stocks, generator=generator)
-    bound = input_dim**-0.5
-    weight_and_bias = (2 * torch.rand(input_dim + 1, stocks, generator=generator) - 1) * bound
-    return weight_and_bias[:input_dim] + weight_and_bias[input_dim:]
+    return truncated_normal_(torch.empty(input_dim, stocks), input_dim, generator)
 
 
 def second_moment_sweep(

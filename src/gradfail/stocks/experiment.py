@@ -1,7 +1,9 @@
 """Figure 4 (paper §3.2): the primary loss against Adam iterations, end-to-end against decomposition.
 
-The runs of one k (both estimators, all replicates) train as one stacked model under one optimiser; each
-run draws its data from generators of its own, and both estimators of a replicate share its labelling y.
+The runs of one k and one initialisation (both estimators, all replicates) train as one stacked model under one
+optimiser; each run draws its data from generators of its own. Both estimators of a replicate share its labelling
+y and its initial weights; a zero-initialised control of a replicate also shares its batches, so it differs from
+the main run in the initialisation only.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from gradfail.results import Results, finished_run, first_step
 from gradfail.seeding import derived_seed, generator
 from gradfail.stocks.problem import (
     ESTIMATORS,
+    INITIALISATIONS,
     SoftmaxAllocators,
     estimator_loss,
     primary_loss,
@@ -24,15 +27,20 @@ from gradfail.stocks.problem import (
 )
 from gradfail.stocks.settings import StocksSettings
 from gradfail.training import train_groups
+from gradfail.validation import require_choice
 
 EXPERIMENT = "stocks"
-LABEL_STREAM, DATA_STREAM = range(2)
+LABEL_STREAM, DATA_STREAM, INIT_STREAM = range(3)
 
 
 class StocksGroup:
-    """All runs of one k: model m = e·R + r is estimator ESTIMATORS[e] on replicate r's labelling."""
+    """All runs of one k from one initialisation ("scripts": the authors' truncated normal, or "zero"): model
+    m = e·R + r is estimator ESTIMATORS[e] on replicate r's labelling."""
 
-    def __init__(self, stocks: int, settings: StocksSettings, seed: int, device: torch.device) -> None:
+    def __init__(
+        self, stocks: int, settings: StocksSettings, seed: int, device: torch.device, initialisation: str = "scripts"
+    ) -> None:
+        require_choice("initialisation", initialisation, INITIALISATIONS)
         replicates = settings.replicates
         self.stocks, self.batch_size, self.replicates = stocks, settings.batch_size, replicates
         labels = [
@@ -46,6 +54,9 @@ class StocksGroup:
             for r in range(replicates)
         ]
         self.model = SoftmaxAllocators(len(self.generators), settings.input_dim, stocks).to(device)
+        if initialisation == "scripts":
+            seeds = [derived_seed(seed, stocks, r, INIT_STREAM) for _ in ESTIMATORS for r in range(replicates)]
+            self.model.scripts_init_([generator(s, device) for s in seeds])
 
     def streams(self) -> list[object]:
         return list(self.generators)
@@ -77,7 +88,8 @@ def run_stocks(settings: StocksSettings, *, seed: int = 0, device: str | torch.d
     """Train every (k, estimator, replicate) run of `settings`; return the primary-loss curves with provenance."""
     start = time.perf_counter()
     device = resolve_device(device)
-    groups = [StocksGroup(k, settings, seed, device) for k in settings.stocks]
+    starts = [(k, "scripts") for k in settings.stocks] + [(k, "zero") for k in settings.zero_init_stocks]
+    groups = [StocksGroup(k, settings, seed, device, initialisation) for k, initialisation in starts]
     log = train_groups(
         groups,
         lambda params: torch.optim.Adam(
@@ -91,13 +103,14 @@ def run_stocks(settings: StocksSettings, *, seed: int = 0, device: str | torch.d
         eval_every=settings.eval_every,
         description="stocks",
     )
-    runs = [(k, e, r) for k in settings.stocks for e in range(len(ESTIMATORS)) for r in range(settings.replicates)]
+    runs = [(k, i, e, r) for k, i in starts for e in ESTIMATORS for r in range(settings.replicates)]
     arrays = {
         "steps": log.steps,
         "loss": log.values,
-        "stocks": np.array([k for k, _, _ in runs]),
-        "estimators": np.array([ESTIMATORS[e] for _, e, _ in runs]),
-        "replicates": np.array([r for _, _, r in runs]),
+        "stocks": np.array([k for k, _, _, _ in runs]),
+        "initialisations": np.array([i for _, i, _, _ in runs]),
+        "estimators": np.array([e for _, _, e, _ in runs]),
+        "replicates": np.array([r for _, _, _, r in runs]),
     }
     return finished_run(EXPERIMENT, settings, arrays, seed=seed, device=device, started=start)
 

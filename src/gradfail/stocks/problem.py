@@ -6,12 +6,16 @@ independent uniform ±1, so E[z | x] = e_{y(x)}: the primary loss E[−zᵀN(x)]
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 
+from gradfail.parity.network import truncated_normal_
 from gradfail.validation import require_choice, require_int
 
 ESTIMATORS = ("end-to-end", "decomposition")
+INITIALISATIONS = ("scripts", "zero")
 
 
 def random_labels(input_dim: int, stocks: int, generator: torch.Generator) -> torch.Tensor:
@@ -39,6 +43,18 @@ class SoftmaxAllocators(nn.Module):
         require_int("input_dim", input_dim, minimum=1)
         self.weight = nn.Parameter(torch.zeros(count, input_dim, require_int("stocks", stocks, minimum=2)))
         self.bias = nn.Parameter(torch.zeros(count, 1, stocks))
+
+    def scripts_init_(self, generators: Sequence[torch.Generator]) -> SoftmaxAllocators:
+        """The authors' start: model m's weights normal with std 1/√d truncated at two standard deviations, drawn
+        from generators[m]; biases zero."""
+        count, input_dim, _ = self.weight.shape
+        if len(generators) != count:
+            raise ValueError(f"generators must hold one generator per model ({count}), got {len(generators)}")
+        with torch.no_grad():
+            for weight, rng in zip(self.weight, generators, strict=True):
+                truncated_normal_(weight, input_dim, rng)
+            self.bias.zero_()
+        return self
 
     def logits(self) -> torch.Tensor:
         """Logits for every input at once, shape (M, d, k): row i is W e_i + b."""
