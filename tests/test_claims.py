@@ -15,10 +15,12 @@ import torch
 
 from gradfail.claims import CLAIM_INPUTS, CLAIM_SETS, Claim, ClaimFailed, chance_bound, check, glued_values, worst
 from gradfail.cli import main
-from gradfail.conditioning.claims import figure6_claims
+from gradfail.conditioning.claims import figure6_claims, optimiser_claims
 from gradfail.conditioning.theory_claims import (
     condition_claims,
+    gd_order_claims,
     iteration_claims,
+    kappa_c_claims,
     lemma1_claims,
     lemma2_claims,
     stability_claims,
@@ -224,6 +226,17 @@ def conditioning_run(convolution_early: float, autoencoder_kink_ratio: float, ge
         "autoencoder_error": np.full((E, replicates), 1e-3 if genuine else 0.05),
     }
     return Results("conditioning", {"snapshots": snapshots, "validation_curves": 1000}, arrays)
+
+
+def adam_run(final: float) -> Results:
+    """Adam's encoding errors falling linearly from 1 to `final` (all three linear learners) over 19,500 steps."""
+    errors = np.linspace(1.0, final, E)[:, None, None] * np.ones((1, 3, 2))
+    settings = {"length": 100, "kinks": 3, "distribution": "paper"}
+    return Results("conditioning", settings, {"steps": np.arange(E) * 500, "encoding_error": errors})
+
+
+GD_PAPER = np.array([[0.94, 0.99], [0.87, 0.92]])  # encoding errors (fully connected, convolution) at 2k and 50k
+GD_SCRIPTS = np.array([[0.90, 0.97], [0.75, 0.48]])
 
 
 def forged_variances() -> list[GradientVariance]:
@@ -525,6 +538,17 @@ CASES: dict[Callable, tuple[Callable[[], Results], Callable[[], Results], set[st
         lambda: dict(zip(ITERATIONS, (2, False, 3.5, 3.3, 40, False, 2.0, 0.9), strict=True)),
         set(ITERATION_NAMES),
     ),
+    kappa_c_claims: (
+        lambda: (1.6, 3e-10, 11.0),
+        lambda: (50.0, 0.2, 1.0),
+        {"a6_kappa_c_three_halves_n3", "a6_kappa_c_free_of_k", "a6_scripts_curves_better_conditioned"},
+    ),
+    gd_order_claims: (
+        lambda: (GD_PAPER, 128_429, GD_SCRIPTS, 11_803),
+        lambda: (GD_PAPER[:, ::-1], 30_000, GD_SCRIPTS[:, ::-1], 80_000),
+        {"gd_paper_fc_ahead", "gd_paper_overtakes_late", "gd_scripts_conv_ahead", "gd_scripts_overtakes_early"},
+    ),
+    optimiser_claims: (lambda: adam_run(0.7), lambda: adam_run(0.99), {"fig6_adam_faster_than_gd"}),
     stability_claims: (
         lambda: (1.9, 1e-12, 1e9),
         lambda: (0.3, 1e-3, 10.0),

@@ -3,6 +3,8 @@ learners, and Figure 6's runs."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -23,8 +25,15 @@ from gradfail.conditioning.curves import (
     second_difference,
     second_difference_matrix,
 )
+from gradfail.conditioning.descent import (
+    adam_learner_problems,
+    encoding_errors,
+    equivalent_iterations,
+    overtaking_iteration,
+)
 from gradfail.conditioning.experiment import (
     KINK_RADII,
+    adam_encoding_errors,
     filter_distance,
     kink_error_ratio,
     near_kinks,
@@ -40,7 +49,14 @@ from gradfail.conditioning.learners import (
     FullyConnectedEncoder,
     StackedMLP,
 )
-from gradfail.conditioning.plots import plot_against_size, plot_encodings, plot_error_curves, plot_figure6
+from gradfail.conditioning.moments import encoding_moment, scripts_encoding_moment
+from gradfail.conditioning.plots import (
+    plot_adam_against_gd,
+    plot_against_size,
+    plot_encodings,
+    plot_error_curves,
+    plot_figure6,
+)
 from gradfail.conditioning.population import (
     convolution_regression,
     expected_sgd_weights,
@@ -383,3 +399,71 @@ def test_plots_and_command_line(tmp_path, monkeypatch: pytest.MonkeyPatch, capsy
     plt.close(fig3)
     plt.close(fig)
     plt.close(fig2)
+
+
+def test_scripts_encoding_moment_is_exact() -> None:
+    length = 15
+    moment = encoding_moment(length, 3, "scripts")
+    codes = sample_encodings(400_000, length, 3, generator(40), "scripts").double()
+    sampled = codes.T @ codes / len(codes)
+    torch.testing.assert_close(moment, sampled, rtol=0, atol=0.02)
+    changes = np.diff(np.array(SCRIPTS_SLOPES), axis=1, prepend=0.0)
+    assert float(moment.trace()) == pytest.approx(float((changes**2).sum(axis=1).mean()))  # E‖p‖² = E Σ a²
+    assert moment[:3].abs().max() == 0 and moment[-3:].abs().max() == 0  # kinks avoid the ends
+    torch.testing.assert_close(encoding_moment(10, 2), kink_variance(10, 2) * torch.eye(10, dtype=torch.float64))
+    with pytest.raises(ValueError, match="distribution must be one of"):
+        encoding_moment(10, 3, "uniform")
+    with pytest.raises(ValueError, match="kinks"):
+        encoding_moment(10, 2, "scripts")
+    with pytest.raises(ValueError, match="length"):
+        scripts_encoding_moment(8)
+
+
+@pytest.mark.parametrize("metric", ["encoding", "decoded"])
+def test_scripts_regressions_against_sampled_and_literal(metric: str) -> None:
+    size, rng = 11, generator(41)
+    codes = sample_encodings(100_000, size, 3, rng, "scripts").double()
+    curves = integrate_twice(codes)
+    fc, conv = fully_connected_regression(size, 3, "scripts"), convolution_regression(size, 3, "scripts")
+    assert fc.error_after(0, metric=metric) == pytest.approx(1.0) and conv.error(torch.zeros(3, 1)) == pytest.approx(1)
+    torch.testing.assert_close(conv.optimum, torch.tensor([[1.0], [-2.0], [1.0]], dtype=torch.float64))
+    taps = torch.tensor([0.5, -1.0, 0.4], dtype=torch.float64)
+    predicted = apply_filter(curves, taps)
+    target = codes
+    if metric == "decoded":
+        predicted, target = integrate_twice(predicted), curves
+    assert conv.error(taps[:, None], metric) == pytest.approx(float(relative_error(predicted, target)), rel=0.03)
+    for problem in (fc, conv):
+        literal = problem.gradient_descent(200, metric=metric)
+        np.testing.assert_allclose(literal, [problem.error_after(t, metric=metric) for t in range(201)], rtol=1e-7)
+
+
+def test_descent_orders_and_prices_the_two_learners() -> None:
+    problems = adam_learner_problems(30, 3)
+    errors = encoding_errors(problems, [0, 10, 1000])
+    assert errors.shape == (3, 2) and np.allclose(errors[0], 1.0) and np.all(np.diff(errors, axis=0) < 0)
+    overtakes = overtaking_iteration(problems, 10, 10**7)
+    fc, conv = encoding_errors(problems, [overtakes - 1, overtakes])
+    assert conv[1] < conv[0] and fc[1] >= fc[0]
+    with pytest.raises(ValueError, match="start must have"):
+        overtaking_iteration(problems, 10**7 - 1, 10**7)
+    with pytest.raises(ValueError, match="stop"):
+        overtaking_iteration(problems, 10, 10)
+    worth = equivalent_iterations(problems["convolution"], errors[1:, 1])
+    np.testing.assert_array_equal(worth, [10, 1000])
+
+
+def test_adam_encoding_errors_are_run_conditioning_s() -> None:
+    steps, errors = adam_encoding_errors(TINY, seed=3, device="cpu")
+    full = run_conditioning(TINY, seed=3, device="cpu")
+    np.testing.assert_array_equal(steps, full["steps"])
+    np.testing.assert_array_equal(errors, full["encoding_error"][:, :2])
+    _, scripts = adam_encoding_errors(replace(TINY, distribution="scripts"), seed=3, device="cpu")
+    assert scripts.shape == (4, 2, 2) and not np.array_equal(scripts, errors)
+    fig, ax = plt.subplots()
+    gd = encoding_errors(adam_learner_problems(12, 3), [1, 10, 30])
+    plot_adam_against_gd(ax, steps, errors, np.array([1, 10, 30]), gd, 20, "paper curves")
+    assert len(ax.lines) == 2 * (2 + 1 + 1)  # per learner: 2 replicates' evaluations, the median, gradient descent
+    with pytest.raises(ValueError, match="adam and gd must hold"):
+        plot_adam_against_gd(ax, steps, full["encoding_error"], np.array([1, 10, 30]), gd, 20, "x")
+    plt.close(fig)

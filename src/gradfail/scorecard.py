@@ -40,6 +40,7 @@ CHAPTERS = {
     "conditioning": ("conditioning", "conditioning-figure6"),
     "lemmas-1-2": ("conditioning", "conditioning-lemmas"),
     "theorem-3": ("conditioning", "conditioning-theorem3"),
+    "figure-6-gd": ("conditioning", "conditioning-optimiser"),
     "flat": ("flat", "flat-figure7"),
     "flat-gradient": ("flat", "flat-gradient"),
     "appendix-a7": ("flat", "flat-a7"),
@@ -53,6 +54,7 @@ FUNCTION_SECTIONS = {
     "monte_carlo_claims": "periodic-monte-carlo",
     "dimension_claims": "periodic-dimension",
     "dimension_fit_claims": "periodic-dimension",
+    "optimiser_claims": "conditioning-optimiser",
 }
 CLAIM_MODULES = tuple(
     f"gradfail.{module}"

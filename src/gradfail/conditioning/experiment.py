@@ -203,6 +203,41 @@ def train_linear_group(
     )
 
 
+def train_adam_learners(
+    settings: ConditioningSettings,
+    seed: int,
+    device: torch.device,
+    train: tuple[torch.Tensor, torch.Tensor],
+    validation: LinearValidation,
+) -> tuple[EvalLog, list[dict[str, torch.Tensor]]]:
+    """§4.1.1–4.1.2: the fully connected and convolutional learners under one Adam, a learning rate each."""
+    learners = {
+        "fully connected": FullyConnectedEncoder(settings.replicates, settings.length).to(device),
+        "convolution": ConvolutionEncoder(settings.replicates).to(device),
+    }
+    adam = torch.optim.Adam(
+        [
+            {"params": learners["fully connected"].parameters(), "lr": settings.fully_connected_lr},
+            {"params": learners["convolution"].parameters(), "lr": settings.convolution_lr},
+        ],
+        fused=True,
+    )
+    batches = generator(derived_seed(seed, 0, BATCH_STREAM), device)
+    return train_linear_group(learners, adam, settings.batch_size, train, validation, batches, settings)
+
+
+def adam_encoding_errors(
+    settings: ConditioningSettings, *, seed: int = 0, device: str | torch.device = "auto"
+) -> tuple[np.ndarray, np.ndarray]:
+    """The Adam learners of `run_conditioning` alone, on `settings.distribution` curves: evaluation steps and
+    relative encoding errors, shape (evaluations, 2 learners (fully connected, convolution), R)."""
+    device = resolve_device(device)
+    train_p, train_f, valid_p = linear_data(settings, seed, device)
+    validation = LinearValidation(valid_p, settings.replicates, settings.kinks)
+    log, _ = train_adam_learners(settings, seed, device, (train_f, train_p), validation)
+    return log.steps, log.values[:, :, 0]
+
+
 def train_linear_learners(settings: ConditioningSettings, seed: int, device: torch.device) -> dict[str, np.ndarray]:
     """§4.1.1–4.1.3: the fully connected and convolutional learners under one Adam (a learning rate each), the
     conditioned one under SGD on batches of its own."""
@@ -210,21 +245,7 @@ def train_linear_learners(settings: ConditioningSettings, seed: int, device: tor
     copies = settings.replicates
     validation = LinearValidation(valid_p, copies, settings.kinks)
     whitening = torch.stack([inverse_square_root(sampled_window_correlation(train_f[r])) for r in range(copies)])
-    adam_learners = {
-        "fully connected": FullyConnectedEncoder(copies, settings.length).to(device),
-        "convolution": ConvolutionEncoder(copies).to(device),
-    }
-    adam = torch.optim.Adam(
-        [
-            {"params": adam_learners["fully connected"].parameters(), "lr": settings.fully_connected_lr},
-            {"params": adam_learners["convolution"].parameters(), "lr": settings.convolution_lr},
-        ],
-        fused=True,
-    )
-    adam_batches = generator(derived_seed(seed, 0, BATCH_STREAM), device)
-    adam_log, adam_snaps = train_linear_group(
-        adam_learners, adam, settings.batch_size, (train_f, train_p), validation, adam_batches, settings
-    )
+    adam_log, adam_snaps = train_adam_learners(settings, seed, device, (train_f, train_p), validation)
     conditioned = {"conditioned": ConditionedConvolutionEncoder(whitening).to(device)}
     sgd = torch.optim.SGD(conditioned["conditioned"].parameters(), lr=settings.conditioned_lr)
     sgd_batches = generator(derived_seed(seed, 1, BATCH_STREAM), device)

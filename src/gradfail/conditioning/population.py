@@ -1,7 +1,9 @@
 """Lemma 2, Theorem 3 and A.5–A.6 made exact: gradient descent on the population objectives of §4's linear learners.
 
 Under the paper's curve distribution E[p pᵀ] = λ I with λ = k/3n (Lemma 2's assumption holds exactly), so
-E[f fᵀ] = λ W Wᵀ and E[f pᵀ] = λ W. Each linear learner minimises a quadratic ½ E‖θᵀx − y‖² over θ ∈ R^{d×m};
+E[f fᵀ] = λ W Wᵀ and E[f pᵀ] = λ W; under the scripts' distribution E[p pᵀ] = P is another exact matrix
+(`moments`), and E[f fᵀ] = W P Wᵀ, E[f pᵀ] = W P. Each linear learner minimises a quadratic ½ E‖θᵀx − y‖²
+over θ ∈ R^{d×m};
 from θ = 0, gradient descent with step η leaves the error θ_t − θ* = −(I − ηΣ)^t θ*, Σ = E[x xᵀ] (appendix A.5),
 so any quadratic error measure of θ_t is a closed form in the eigendecomposition of Σ.
 """
@@ -17,18 +19,12 @@ import torch
 from gradfail.conditioning.curves import (
     double_integration_matrix,
     integrate_twice,
-    require_curve_shape,
     sample_encodings,
 )
+from gradfail.conditioning.moments import encoding_moment, kink_variance
 from gradfail.validation import require_choice, require_int, require_positive_float
 
 MAX_DOUBLINGS = 200
-
-
-def kink_variance(length: int, kinks: int) -> float:
-    """λ with E[p pᵀ] = λ I under the paper's distribution: k of n positions hold a ~ U[−1, 1], E a² = 1/3."""
-    require_curve_shape(length, kinks)
-    return kinks / (3 * length)
 
 
 @dataclass(frozen=True)
@@ -141,16 +137,22 @@ class PopulationRegression:
         return errors.numpy()
 
 
-def fully_connected_regression(length: int, kinks: int) -> PopulationRegression:
-    """§4.1.1, objective (4): p̂ = Û f, θ = Ûᵀ; Σ = λ W Wᵀ, E[f pᵀ] = λ W. Decoded error: E‖W(p̂ − p)‖² / E‖f‖²."""
-    variance, w = kink_variance(length, kinks), double_integration_matrix(length)
-    curves = variance * w @ w.T
-    identity = torch.eye(length, dtype=torch.float64)
+def fully_connected_regression(length: int, kinks: int, distribution: str = "paper") -> PopulationRegression:
+    """§4.1.1, objective (4): p̂ = Û f, θ = Ûᵀ; Σ = W P Wᵀ, E[f pᵀ] = W P with P = E[p pᵀ] (λ I for the paper's
+    curves). Decoded error: E‖W(p̂ − p)‖² / E‖f‖². Positions that never hold a kink (the scripts' first and last
+    three) are left out: gradient descent from zero keeps their outputs at zero and never moves θ off the span
+    of the curves, so the problem lives on the positions P covers, with inputs in an orthonormal basis of that span."""
+    moment = encoding_moment(length, kinks, distribution)
+    support = moment.diagonal() > 0
+    inner, w = moment[support][:, support], double_integration_matrix(length)[:, support]
+    curves = w @ inner @ w.T
+    basis = torch.eye(length, dtype=torch.float64) if bool(support.all()) else torch.linalg.qr(w).Q
+    second = basis.T @ curves @ basis
     metrics = {
-        "encoding": ErrorMetric(curves, identity, length * variance),
-        "decoded": ErrorMetric(curves, w.T @ w, float(torch.trace(curves))),
+        "encoding": ErrorMetric(second, torch.eye(len(inner), dtype=torch.float64), float(torch.trace(inner))),
+        "decoded": ErrorMetric(second, w.T @ w, float(torch.trace(curves))),
     }
-    return PopulationRegression(curves, variance * w, metrics)
+    return PopulationRegression(second, basis.T @ w @ inner, metrics)
 
 
 def window_moments(curve_moment: torch.Tensor, cross_moment: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -168,12 +170,12 @@ def window_moments(curve_moment: torch.Tensor, cross_moment: torch.Tensor) -> tu
     return correlation / length, cross / length
 
 
-def convolution_regression(length: int, kinks: int) -> PopulationRegression:
-    """§4.1.2 per position: p̂_t = wᵀ r_t; Σ = C, E p_t² = λ. A filter error δ makes p̂ − p = Σ_a δ_a S^{2−a} f,
+def convolution_regression(length: int, kinks: int, distribution: str = "paper") -> PopulationRegression:
+    """§4.1.2 per position: p̂_t = wᵀ r_t; Σ = C, E p_t² = tr P / n. A filter error δ makes p̂ − p = Σ_a δ_a S^{2−a} f,
     so its decoded error is δᵀ G δ / E‖f‖² with G_ab = tr(W S^{2−a} E[f fᵀ] S^{2−b}ᵀ Wᵀ)."""
-    variance, w = kink_variance(length, kinks), double_integration_matrix(length)
-    curves = variance * w @ w.T
-    correlation, cross = window_moments(curves, variance * w)
+    moment, w = encoding_moment(length, kinks, distribution), double_integration_matrix(length)
+    curves = w @ moment @ w.T
+    correlation, cross = window_moments(curves, w @ moment)
     lags, metric = [2 - a for a in range(3)], w.T @ w
     # tr(S^i M S^jᵀ WᵀW) = Σ_{u ≥ i, v ≥ j} M_{u−i, v−j} (WᵀW)_{u,v}: one elementwise product per entry
     gram = torch.stack(
@@ -181,7 +183,7 @@ def convolution_regression(length: int, kinks: int) -> PopulationRegression:
     )
     one = torch.ones(1, 1, dtype=torch.float64)
     metrics = {
-        "encoding": ErrorMetric(correlation, one, variance),
+        "encoding": ErrorMetric(correlation, one, float(torch.trace(moment)) / length),
         "decoded": ErrorMetric(gram, one, float(torch.trace(curves))),
     }
     return PopulationRegression(correlation, cross.unsqueeze(-1), metrics)

@@ -10,6 +10,7 @@ from functools import cache
 import numpy as np
 import torch
 
+from gradfail.conditioning.claims import EARLY
 from gradfail.conditioning.curves import (
     SECOND_DIFFERENCE,
     double_integration_matrix,
@@ -18,9 +19,11 @@ from gradfail.conditioning.curves import (
     second_difference,
     second_difference_matrix,
 )
+from gradfail.conditioning.descent import adam_learner_problems, encoding_errors, overtaking_iteration
 from gradfail.conditioning.learners import LEARNERS
 from gradfail.conditioning.population import (
     PopulationRegression,
+    convolution_regression,
     expected_sgd_weights,
     fully_connected_regression,
     kink_variance,
@@ -230,3 +233,30 @@ def lemma2_inputs(seed: int) -> tuple[float, float]:
 def stability_inputs(check: StabilityCheck) -> tuple[float, float, float]:
     """`stability_claims`' arguments."""
     return check.theorem_gap * check.smallest, check.errors[STABLE_STEP], check.errors[UNSTABLE_STEP]
+
+
+KINK_COUNTS = (1, 3, 10)  # κ(C) = (3/2) n³ (1 + O(1/n)) whatever k: C is λ times a matrix that does not involve k
+GD_STEPS = (EARLY, ConditioningSettings.paper().snapshots[-1])  # Figure 6's early window and its last snapshot
+GD_HORIZON = 10**7  # iterations by which the convolution is ahead under either distribution
+
+
+def kappa_c_inputs(study: ConditionStudy, length: int) -> tuple[float, float, float]:
+    """`kappa_c_claims`' arguments: the largest n·|κ(C)/((3/2)n³) − 1| over SIZES, the relative spread of κ(C) over
+    KINK_COUNTS at `length`, and κ(C) under the paper's curves over κ(C) under the scripts' at `length` (k = 3)."""
+    kappa = study.kappa["convolution"]
+    sizes = np.array(SIZES, dtype=np.float64)
+    scaled_gap = float(np.max(sizes * np.abs(kappa / (1.5 * sizes**3) - 1)))
+    over_k = [convolution_regression(length, kinks).condition_number for kinks in KINK_COUNTS]
+    paper, scripts = (convolution_regression(length, 3, d).condition_number for d in ("paper", "scripts"))
+    return scaled_gap, max(over_k) / min(over_k) - 1, paper / scripts
+
+
+def gd_order_inputs(length: int, kinks: int) -> tuple[np.ndarray, int, np.ndarray, int]:
+    """`gd_order_claims`' arguments: per curve distribution (paper's, then scripts'), the encoding errors of the
+    fully connected layer and the convolution after each of GD_STEPS iterations of gradient descent (steps ×
+    learners) and the iteration where the convolution overtakes."""
+    found = []
+    for distribution in ("paper", "scripts"):
+        problems = adam_learner_problems(length, kinks, distribution)
+        found += [encoding_errors(problems, GD_STEPS), overtaking_iteration(problems, GD_STEPS[0], GD_HORIZON)]
+    return tuple(found)
