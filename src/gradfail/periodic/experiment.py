@@ -1,5 +1,6 @@
 """The linear-periodic experiment (§2.2, Theorem 2): three exact sweeps of Var(H, F, w)/G(w)², Monte Carlo over x
-beside them, and Adam training on targets cos(v*ᵀx) with r = √d, packaged as one results file."""
+beside them, and Adam training on targets cos(v*ᵀx) with r = √d (with repeats on other batch streams and a plain-SGD
+control where the settings ask for them), packaged as one results file."""
 
 from __future__ import annotations
 
@@ -102,22 +103,47 @@ def monte_carlo_arrays(settings: PeriodicSettings, seed: int) -> dict[str, np.nd
 
 def training_arrays(settings: PeriodicSettings, seed: int, device: torch.device) -> dict[str, np.ndarray]:
     """Adam on the square loss for every (d, replicate) of `settings`, r = √d: relative test error and best
-    alignment maxⱼ ρⱼ² at every evaluation, shape (evaluations, runs)."""
+    alignment maxⱼ ρⱼ² at every evaluation, shape (evaluations, runs); the same for the repeats of `repeat_dim`
+    on other batch streams (`repeat_*`) and for plain SGD on `sgd_dims` (`sgd_*`)."""
     groups = [PeriodicGroup(d, settings, seed, device) for d in settings.train_dims]
+    streams = range(1, settings.repeat_streams + 1)
+    repeats = [PeriodicGroup(settings.repeat_dim, settings, seed, device, stream=k) for k in streams]
     log = train_groups(
-        groups,
+        groups + repeats,
         lambda params: torch.optim.Adam(params, lr=settings.learning_rate, fused=True),
         iterations=settings.iterations,
         eval_every=settings.eval_every,
         description=EXPERIMENT,
     )
-    return {
+    runs = len(settings.train_dims) * settings.replicates
+    arrays = {
         "steps": log.steps,
-        "relative_error": log.values[:, 0],
-        "best_alignment": log.values[:, 1],
+        "relative_error": log.values[:, 0, :runs],
+        "best_alignment": log.values[:, 1, :runs],
         "train_dims": np.repeat(settings.train_dims, settings.replicates),
         "replicates": np.tile(np.arange(settings.replicates), len(settings.train_dims)),
     }
+    if repeats:
+        arrays |= {
+            "repeat_relative_error": log.values[:, 0, runs:],
+            "repeat_best_alignment": log.values[:, 1, runs:],
+            "repeat_streams": np.repeat(np.asarray(streams), settings.replicates),
+            "repeat_replicates": np.tile(np.arange(settings.replicates), len(streams)),
+        }
+    if settings.sgd_dims:
+        sgd = train_groups(
+            [PeriodicGroup(d, settings, seed, device) for d in settings.sgd_dims],
+            lambda params: torch.optim.SGD(params, lr=settings.sgd_learning_rate),
+            iterations=settings.iterations,
+            eval_every=settings.eval_every,
+            description=f"{EXPERIMENT} (SGD)",
+        )
+        arrays |= {
+            "sgd_relative_error": sgd.values[:, 0],
+            "sgd_best_alignment": sgd.values[:, 1],
+            "sgd_train_dims": np.repeat(settings.sgd_dims, settings.replicates),
+        }
+    return arrays
 
 
 def tied_fit(results: Results) -> LineFit:

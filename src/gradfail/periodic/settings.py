@@ -27,7 +27,8 @@ def require_radii(name: str, radii: object) -> tuple[float, ...]:
 class PeriodicSettings:
     """Var(H, F, w) for targets cos(v*ᵀx), ‖v*‖ = r, x ~ N(0, I_d), at random one-hidden-layer ReLU networks
     (three sweeps, Monte Carlo over x beside the radius sweep at d = radius_dims[0]), then Adam training on such
-    targets with r = √d."""
+    targets with r = √d; optionally the runs of `repeat_dim` again on `repeat_streams` other streams of training
+    batches (same networks and targets), and plain SGD (step `sgd_learning_rate`) on the runs of `sgd_dims`."""
 
     variance_width: int = 8
     networks: int = 1
@@ -47,6 +48,10 @@ class PeriodicSettings:
     learning_rate: float = 3e-3
     eval_every: int = 100
     test_samples: int = 8192
+    repeat_dim: int = 0  # 0: no repeats
+    repeat_streams: int = 0
+    sgd_dims: tuple[int, ...] = ()
+    sgd_learning_rate: float = 0.1  # below 2/λ_max ≈ 0.12–0.15 of E[g gᵀ] at initialisation
 
     def __post_init__(self) -> None:
         for name in ("variance_width", "networks", "replicates", "train_width"):
@@ -65,6 +70,14 @@ class PeriodicSettings:
         require_positive_float("learning_rate", self.learning_rate)
         require_int("eval_every", self.eval_every, minimum=1, maximum=self.iterations)
         require_int("test_samples", self.test_samples, minimum=1)
+        require_int("repeat_streams", self.repeat_streams, minimum=0)
+        if require_int("repeat_dim", self.repeat_dim, minimum=0) and self.repeat_dim not in self.train_dims:
+            raise ValueError(f"repeat_dim must be 0 or one of train_dims, got {self.repeat_dim}")
+        if (self.repeat_dim == 0) != (self.repeat_streams == 0):
+            raise ValueError("repeat_dim and repeat_streams must both be 0 or both be positive")
+        if self.sgd_dims:
+            object.__setattr__(self, "sgd_dims", require_int_tuple("sgd_dims", self.sgd_dims, minimum=1))
+        require_positive_float("sgd_learning_rate", self.sgd_learning_rate)
 
     @classmethod
     def quick(cls) -> PeriodicSettings:
@@ -77,7 +90,8 @@ class PeriodicSettings:
     def paper(cls) -> PeriodicSettings:
         """The paper gives no settings for Theorem 2; this is the quick measurement done more thoroughly: four
         networks per point, finer sweeps, 32 Monte Carlo directions, training at eight dimensions with four runs
-        each for 10,000 iterations."""
+        each for 10,000 iterations; the d = 20 runs again on five other streams of training batches, and plain SGD
+        (step 0.1) at d = 12, 16, 20."""
         return cls(
             networks=4,
             radii=tuple(r / 2 for r in range(1, 25)),
@@ -88,4 +102,7 @@ class PeriodicSettings:
             train_dims=(2, 4, 8, 12, 16, 20, 24, 32),
             replicates=4,
             iterations=10_000,
+            repeat_dim=20,
+            repeat_streams=5,
+            sgd_dims=(12, 16, 20),
         )

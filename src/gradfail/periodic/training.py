@@ -26,10 +26,14 @@ def tied_radius(dim: int) -> float:
 
 class PeriodicGroup:
     """The replicates of one dimension d: targets cos(v*ᵀx) with ‖v*‖ = √d, stacked networks, data streams; fresh
-    training inputs are drawn `eval_every` steps at a time."""
+    training inputs are drawn `eval_every` steps at a time. `stream` k > 0 draws other training batches for the
+    same networks, targets and test inputs."""
 
-    def __init__(self, dim: int, settings: PeriodicSettings, seed: int, device: torch.device) -> None:
+    def __init__(
+        self, dim: int, settings: PeriodicSettings, seed: int, device: torch.device, *, stream: int = 0
+    ) -> None:
         runs = range(settings.replicates)
+        batch_keys = (TRAIN_STREAM, require_int("stream", stream, minimum=0)) if stream else (TRAIN_STREAM,)
         self.dim, self.batch_size, self.block = dim, settings.batch_size, settings.eval_every
         radius = tied_radius(dim)
         targets = [generator(derived_seed(seed, dim, r, TARGET_STREAM)) for r in runs]
@@ -38,7 +42,7 @@ class PeriodicGroup:
             seeded_mlp([dim, settings.train_width, 1], generator(derived_seed(seed, dim, r, INIT_STREAM))) for r in runs
         ]
         self.model = StackedTwoLayerReLU(networks).to(device)
-        self.generators = [generator(derived_seed(seed, dim, r, TRAIN_STREAM), device) for r in runs]
+        self.generators = [generator(derived_seed(seed, dim, r, *batch_keys), device) for r in runs]
         test_generators = [generator(derived_seed(seed, dim, r, TEST_STREAM)) for r in runs]
         self.test_inputs = torch.stack(
             [torch.randn(settings.test_samples, dim, generator=g) for g in test_generators]
