@@ -26,12 +26,14 @@ from gradfail.conditioning.theory_claims import (
     stability_claims,
 )
 from gradfail.epilogue.claims import (
+    class_size_claims,
     committed_intermediate_runs,
     intermediate_claims,
     middle_length_claims,
     precursor_claims,
     sparse_parity_claims,
 )
+from gradfail.epilogue.class_size import ClassVariances, class_variances
 from gradfail.experiments import EXPERIMENTS, get_experiment
 from gradfail.flat.claims import appendix_a7_claims, figure7_claims, zero_gradient_claims
 from gradfail.flat.convergence import (
@@ -419,6 +421,11 @@ CASES: dict[Callable, tuple[Callable[[], Results], Callable[[], Results], set[st
         lambda: sparse_run(0.505, k3_solved=True),
         lambda: sparse_run(0.53, k3_solved=False),
         {"sparse_all_solved", "sparse_cost_grows_with_k", "sparse_exponents_below_k_minus_1", "sparse_full_at_chance"},
+    ),
+    class_size_claims: (
+        lambda: (class_variances(10, 5, seed=0),),
+        lambda: (ClassVariances(10, np.arange(1, 6), np.array([1.0, 0.1, 0.02, 0.01, 0.001]), np.full(5, 0.5), 0.1),),
+        {"sparse_class_within_bound", "sparse_class_odd_degree_penalised"},
     ),
     middle_length_claims: (
         lambda: (committed_intermediate_runs(),),

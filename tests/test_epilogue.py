@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from gradfail.cli import main
+from gradfail.epilogue.class_size import class_variances
 from gradfail.epilogue.intermediate import (
     IntermediateSettings,
     StackedRecurrentCell,
@@ -95,6 +96,16 @@ def test_plateau_precursors() -> None:
     (found,) = plateau_precursors(results, 3, min_dim=20)
     assert (found.signal_step, found.lift_off_step, found.mid_share) == (200, 300, 1.2)
     assert plateau_precursors(results, 3, min_dim=30) == []
+
+
+def test_class_variances_respect_theorem_1_and_refuse_bad_input() -> None:
+    variances = class_variances(6, 3, seed=0, width_factor=2)
+    assert variances.sizes.tolist() == [1, 2, 3] and (variances.variances <= variances.bounds).all()
+    assert variances.variance(2) == variances.variances[1] and variances.everything > 0
+    with pytest.raises(ValueError, match="size"):
+        variances.variance(4)
+    with pytest.raises(ValueError, match="max_size"):
+        class_variances(6, 7, seed=0)
 
 
 def test_sustained_signal_ignores_a_lone_earlier_crossing() -> None:

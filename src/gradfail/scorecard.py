@@ -47,6 +47,7 @@ CHAPTERS = {
     "sparse-parity": ("epilogue", "epilogue-sparse"),
     "intermediate": ("epilogue", "epilogue-intermediate"),
     "intermediate-seeds": ("epilogue", "epilogue-intermediate"),
+    "sparse-class-size": ("epilogue", "epilogue-exercises"),
 }
 # Claim functions whose evidence sits in another section of their experiment's chapter.
 FUNCTION_SECTIONS = {

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from gradfail.claims import Claim, chance_bound, claim_set, worst
+from gradfail.epilogue.class_size import ClassVariances, class_variances
 from gradfail.epilogue.sparse import FULL, SOLVED, Z_SIGNAL, fitted_exponent, plateau_precursors, steps_to_solve
 from gradfail.parity.experiment import final_accuracy
 from gradfail.results import PAPER_RESULTS_DIR, Results
@@ -225,5 +226,39 @@ def middle_length_claims(runs: Sequence[Results]) -> list[Claim]:
             ">=",
             LEARNED,
             learned_why,
+        ),
+    ]
+
+
+CLASS_DIM, CLASS_MAX_SIZE = 10, 5  # the exercise's n and the largest k: exact over 2^10 inputs in well under 1 s
+
+
+@claim_set("sparse-class-size", inputs=lambda seed: (class_variances(CLASS_DIM, CLASS_MAX_SIZE, seed),))
+def class_size_claims(variances: ClassVariances) -> list[Claim]:
+    """Theorem 1 on the k-sparse classes at initialisation: every class's variance is within G²/C(n, k); the
+    4-sparse class is more informative than the 3- and 5-sparse ones (the zero-bias ReLU network favours even
+    degrees)."""
+    section = "§2.2, Theorem 1 on k-sparse classes (the book's exercise)"
+    exact = "exact: every input and every parity enumerated, in float64"
+    over_3, over_5 = (variances.variance(4) / variances.variance(k) for k in (3, 5))
+    return [
+        Claim(
+            "sparse_class_within_bound",
+            f"at n = {variances.dim}, each class of k-sparse parities has gradient variance ≤ G²/C(n, k)",
+            section,
+            float(np.max(variances.variances / variances.bounds)),
+            "<=",
+            1.0,
+            f"largest variance / bound over k = 1 … {variances.sizes.max()}; {exact}",
+        ),
+        Claim(
+            "sparse_class_odd_degree_penalised",
+            "the gradient varies more over the 4-sparse parities than over the 3- or the 5-sparse ones",
+            section,
+            min(over_3, over_5),
+            ">",
+            1.0,
+            f"the smaller of the two ratios of variances; {exact}",
+            details={"over_3": over_3, "over_5": over_5},
         ),
     ]
