@@ -15,15 +15,25 @@ import torch
 
 from gradfail.cli import main
 from gradfail.experiments import get_experiment
-from gradfail.parity.construction import lemma3_network, lemma3_width
+from gradfail.parity.construction import lemma3_network, lemma3_printed_errors, lemma3_width, triad_centres
 from gradfail.parity.data import all_inputs, all_supports, parity_labels, random_signs, random_support
 from gradfail.parity.experiment import final_accuracy, first_step_reaching, run_parity
 from gradfail.parity.gf2 import solve_parity_gf2
 from gradfail.parity.network import StackedTwoLayerReLU, paper_network
 from gradfail.parity.plots import plot_gradient_variance, plot_parity_accuracy
+from gradfail.parity.scaling import (
+    CountNetwork,
+    ParityScalingSettings,
+    class_size,
+    deep_network,
+    growth_fit,
+    run_parity_scaling,
+    smoothed_first_step,
+)
 from gradfail.parity.settings import ParitySettings
 from gradfail.parity.theory import (
     fitted_log2_slope,
+    hinge_chain_rule_check,
     parity_gradient_variance,
     random_network_variances,
     walsh_hadamard,
@@ -306,3 +316,72 @@ def test_command_line(tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.
         main(["run", "parity", "--scale", "huge"])
     with pytest.raises(ValueError, match="experiment must be one of"):
         get_experiment("parties")
+
+
+# --- appendix A.1, Lemma 3 as printed, and §2.1's remarks (parity-scaling) ----------------------------------
+
+
+def test_a1_chain_rule_needs_the_factor_h() -> None:
+    check = hinge_chain_rule_check(4, seed=1)
+    assert check.corrected_error < 1e-12 < 0.5 < check.printed_error
+    with pytest.raises(ValueError, match="dim"):
+        hinge_chain_rule_check(13)
+
+
+@pytest.mark.parametrize("dim", [2, 5, 8])
+def test_lemma3_variants(dim: int) -> None:
+    inputs = all_inputs(dim, torch.float32)
+    full = torch.ones(dim, dtype=torch.bool)
+    assert torch.equal(lemma3_network(full, triads="odd")(inputs).squeeze(-1), parity_labels(inputs, full))
+    printed = lemma3_network(full, triads="printed")(inputs).squeeze(-1)
+    assert printed[0].item() == -1.0 and torch.equal(printed[1:], parity_labels(inputs, full)[1:])  # row 0: x = 𝟙
+    assert lemma3_width(dim, "odd") == 3 * math.ceil(dim / 2) and lemma3_width(dim, "printed") == 3 * (dim // 2)
+    assert triad_centres(dim, "book")[0] == 0 and triad_centres(dim, "printed")[0] == 2
+    errors = lemma3_printed_errors([dim], seed=0)
+    assert errors[dim][1] == 0 and errors[dim][0] > 0
+    with pytest.raises(ValueError, match="triads"):
+        triad_centres(dim, "all")
+
+
+def test_deep_network_and_count_network() -> None:
+    net = deep_network(5, 7, 3, generator(0))
+    assert [m.out_features for m in net if isinstance(m, torch.nn.Linear)] == [7, 7, 7, 1]
+    assert all(m.bias.abs().sum() == 0 for m in net if isinstance(m, torch.nn.Linear))
+    count = CountNetwork(torch.tensor([True, False, True]), 4, 2.0, generator(0))
+    inputs = all_inputs(3, torch.float32)
+    assert count(inputs).shape == (8,)
+    assert torch.equal(count(inputs * torch.tensor([1.0, -1.0, 1.0])), count(inputs))  # reads only Σ_S x_j
+    with pytest.raises(ValueError, match="support"):
+        CountNetwork(torch.zeros(3, dtype=torch.bool), 4, 2.0, generator(0))
+    with pytest.raises(ValueError, match="layers"):
+        deep_network(5, 7, 0, generator(0))
+
+
+def test_smoothed_first_step_and_growth_fit() -> None:
+    steps = np.arange(1, 9) * 100
+    curves = np.array([[0.5, 0.96]] * 2 + [[0.96, 0.96]] * 6)
+    assert np.array_equal(smoothed_first_step(steps, curves), [700.0, 500.0])
+    assert np.isnan(smoothed_first_step(steps, np.full((8, 1), 0.5)))[0]
+    dims = np.repeat(np.arange(8, 20, 2), 2)
+    fit = growth_fit(dims, 10 * np.exp(0.3 * dims) * np.where((dims // 2) % 2, 2.0, 1.0) * np.tile([0.9, 1.1], 6))
+    assert fit.slope == pytest.approx(0.3, abs=1e-9) and fit.odd_offset == pytest.approx(math.log(2))
+    assert fit.slope_se > 0
+    assert class_size(18) == math.comb(18, 9)
+    with pytest.raises(ValueError, match="positive"):
+        growth_fit(dims, np.full(12, np.nan))
+    with pytest.raises(ValueError, match="distinct"):
+        growth_fit(np.array([8, 8, 12, 12.0]), np.ones(4))
+
+
+def test_parity_scaling_run_and_settings() -> None:
+    tiny = ParityScalingSettings(dim=6, iterations=40, known_iterations=40, eval_every=10, eval_samples=32,
+                                 scan_dims=(4, 6), scan_replicates=2, scan_max_steps=60)  # fmt: skip
+    results = run_parity_scaling(tiny, seed=0, device="cpu")
+    assert results["accuracy"].shape == (5, 2) and results["known_accuracy"].shape == (5,)
+    assert results["scan_steps"].shape == (4,) and list(results["scan_dims"]) == [4, 4, 6, 6]
+    assert get_experiment("parity-scaling").summarise(results)[0].startswith("  wider network at d = 6")
+    paper, quick = ParityScalingSettings.paper(), ParityScalingSettings.quick()
+    assert (paper.iterations, paper.learning_rate, paper.batch_size, paper.wider_factor) == (50_000, 0.01, 128, 100)
+    assert quick.iterations < paper.iterations and max(quick.scan_dims) == 18
+    with pytest.raises(ValueError, match="scan_max_steps"):
+        ParityScalingSettings(scan_max_steps=10)

@@ -21,6 +21,7 @@ from gradfail.lines.experiment import run_end_to_end
 from gradfail.lines.objectives import APPROACHES
 from gradfail.lines.settings import LineSettings
 from gradfail.parity.experiment import final_accuracy, run_parity
+from gradfail.parity.scaling import ParityScalingSettings, run_parity_scaling
 from gradfail.parity.settings import ParitySettings
 from gradfail.periodic.experiment import run_periodic, tied_fit
 from gradfail.periodic.settings import PeriodicSettings
@@ -48,6 +49,18 @@ def summarise_parity(results: Results) -> list[str]:
     for run, d in enumerate(results["dims"]):
         size = int(results["supports"][run].sum())
         lines.append(f"{d:5d}  {results['replicates'][run]:9d}  {size:3d}  {finals[run]:14.3f}")
+    return lines
+
+
+def summarise_parity_scaling(results: Results) -> list[str]:
+    """The variants' and the count network's final accuracy, then each scanned d's steps to 0.95 accuracy."""
+    finals = results["accuracy"][-5:].mean(axis=0)
+    dim = results.settings["dim"]
+    lines = [f"  {v} network at d = {dim}: {a:.3f}" for v, a in zip(results["variants"], finals, strict=True)]
+    lines.append(f"  count network, known full parity: {results['known_accuracy'][-5:].mean():.3f}")
+    for d in np.unique(results["scan_dims"]):
+        steps = ", ".join(f"{s:,.0f}" for s in results["scan_steps"][results["scan_dims"] == d])
+        lines.append(f"  d = {d:2d}, |S| = {d // 2}: steps to 0.95: {steps}")
     return lines
 
 
@@ -131,6 +144,13 @@ EXPERIMENTS: dict[str, Experiment] = {
     for experiment in (
         Experiment(
             "parity", "§2.1 Figure 1: learning random parities with SGD", ParitySettings, run_parity, summarise_parity
+        ),
+        Experiment(
+            "parity-scaling",
+            "§2.1's remarks: wider and deeper networks at d = 30, a known parity, steps against d",
+            ParityScalingSettings,
+            run_parity_scaling,
+            summarise_parity_scaling,
         ),
         Experiment(
             "periodic",
