@@ -121,15 +121,15 @@ def plot_adam_against_gd(
 ) -> Axes:
     """Encoding errors of the fully connected layer and the convolution: Adam's (`adam`, (evaluations, 2, R); thin:
     every evaluation, thick: replicate 0's running median over `span`) against gradient descent's closed form
-    (`gd`, (len(gd_steps), 2); dashed), on log-log axes."""
+    (`gd`, (len(gd_steps), 2); dashed), against log iterations; Adam's spikes above 1.1 are cut off."""
     if adam.shape[1] != 2 or gd.shape != (len(gd_steps), 2):
         raise ValueError(f"adam and gd must hold the two Adam learners, got {adam.shape} and {gd.shape}")
     steps, adam = steps[1:], adam[1:]  # from the first evaluation after training starts
     for i, learner in enumerate(LINEAR[:2]):
         tint = LEARNER_COLORS[learner]
-        ax.loglog(steps, adam[:, i], color=tint, linewidth=0.5, alpha=0.35)
-        ax.loglog(steps, rolling_median(steps, adam[:, i], span)[:, 0], color=tint, label=f"{learner}, Adam")
-        ax.loglog(gd_steps, gd[:, i], color=tint, linestyle="--", label=f"{learner}, gradient descent")
-    ax.set(xlabel="iterations", ylabel="relative encoding error", title=title)
+        ax.semilogx(steps, adam[:, i], color=tint, linewidth=0.5, alpha=0.35)
+        ax.semilogx(steps, rolling_median(steps, adam[:, i], span)[:, 0], color=tint, label=f"{learner}, Adam")
+        ax.semilogx(gd_steps, gd[:, i], color=tint, linestyle="--", label=f"{learner}, gradient descent")
+    ax.set(xlabel="iterations", ylabel="relative encoding error", title=title, ylim=(0, 1.1))
     ax.legend(fontsize=8)
     return ax
