@@ -60,6 +60,7 @@ from gradfail.periodic.method_claims import (
     precision_claims,
     sampling_claims,
 )
+from gradfail.periodic.outcome_claims import threshold_claims, transition_claims
 from gradfail.results import Results, committed_results, git_state, settings_dict
 from gradfail.scale import settings_for
 from gradfail.scorecard import (
@@ -294,6 +295,21 @@ def periodic_monte_carlo_counterfeit() -> Results:
     )
 
 
+def periodic_outcome_counterfeit() -> Results:
+    """A d = 16 run that fails, a d = 24 run that learns without aligning, no run at d = 20 that learns on any
+    stream, and SGD that never aligns but reaches ρ² = 0.95 at once."""
+    real = periodic_paper()
+    error, dims = real["relative_error"].copy(), real["train_dims"]
+    error[-5:, dims == 20] = error[-5:, np.flatnonzero(dims == 16)[0]] = 1.0
+    error[-5:, np.flatnonzero(dims == 24)[0]] = 0.01
+    return tampered(
+        real,
+        relative_error=error,
+        repeat_relative_error=np.ones_like(real["repeat_relative_error"]),
+        sgd_best_alignment=np.full_like(real["sgd_best_alignment"], 0.95),
+    )
+
+
 def periodic_dimension_counterfeit() -> Results:
     """Var/G² falling exponentially in d at fixed r."""
     real = periodic_paper()
@@ -307,14 +323,11 @@ SAMPLING_ROWS = [
     {"radius": 3.0, "exact": 1e-4, "change": 1e-14, "estimate": 0.98e-4, "error": 2e-6},
     {"radius": 6.0, "exact": 1e-7, "change": 1e-13, "estimate": 2e-8, "error": 1e-8},
 ]
-BAND = {
-    "initial": np.array([1.0, 0.5, 0.1]),
-    "trained": np.array([1.0, 0.999, 0.1]),
-    "learned": np.array([True, True, False]),
-    "in_band": np.array([True, True, False]),
-    "median_initial": {16: 0.5, 32: 0.1},
-    "bands": {16: (0.4, 1e-3), 32: (0.3, 1e-6)},
-}
+BAND = {"median_initial": {16: 0.5, 32: 0.1}, "bands": {16: (0.4, 1e-3), 32: (0.3, 1e-6)}}
+THRESHOLD_TABLE = [  # (d, initial factor, learned) per seed: seed 1's runs fall on the wrong side of seed 0's gap
+    (np.array([16, 20]), np.array([1e-2, 1e-3]), np.array([True, False])),
+    (np.array([16, 20]), np.array([5e-3, 2e-3]), np.array([False, True])),
+]
 
 
 CONDITION = {
@@ -519,10 +532,27 @@ CASES: dict[Callable, tuple[Callable[[], Results], Callable[[], Results], set[st
         lambda: (np.array([0.5, 0.3]), np.array([0.52, 0.45])),
         {"periodic_alignment_prediction"},
     ),
+    transition_claims: (
+        periodic_paper,
+        periodic_outcome_counterfeit,
+        {
+            "periodic_learned_aligned",
+            "periodic_below_transition_learn",
+            "periodic_above_transition_fail",
+            "periodic_transition_split",
+            "periodic_sgd_aligns",
+            "periodic_sgd_slower",
+        },
+    ),
+    threshold_claims: (
+        lambda: (THRESHOLD_TABLE,),
+        lambda: ([THRESHOLD_TABLE[0], (*THRESHOLD_TABLE[1][:2], np.array([True, False]))],),
+        {"periodic_factor_threshold_fails"},
+    ),
     band_claims: (
         lambda: BAND,
-        lambda: BAND | {"in_band": np.array([False, False, True]), "median_initial": {16: 0.35, 32: 0.35}},
-        {"periodic_band_predicts", "periodic_d16_in_band", "periodic_d32_outside_band"},
+        lambda: BAND | {"median_initial": {16: 0.35, 32: 0.35}},
+        {"periodic_d16_in_band", "periodic_d32_outside_band"},
     ),
     precision_claims: (lambda: (1e-15,), lambda: (1e-9,), {"periodic_no_quadrature_floor"}),
     lemma1_claims: (lambda: (0, 0.0), lambda: (1, 2.0**-40), {"lemma1_inverse", "lemma1_recovery"}),

@@ -4,6 +4,7 @@ training on linear-periodic targets and the experiment's results file."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import matplotlib
 
@@ -28,12 +29,23 @@ from gradfail.periodic.laws import (
     typical_unit_law,
 )
 from gradfail.periodic.monte_carlo import monte_carlo_measurement, per_input_gradient_norms, weighted_gradient_sum
+from gradfail.periodic.outcome_claims import (
+    escape_steps,
+    fitted_threshold,
+    initial_factor,
+    noise_level,
+    repeat_outcomes,
+    transition_numbers,
+)
 from gradfail.periodic.plots import (
     plot_dimension_sweep,
     plot_floor,
     plot_initial_alignment,
+    plot_initial_factors,
     plot_monte_carlo,
+    plot_optimisers,
     plot_radius_sweep,
+    plot_repeats,
     plot_tied_sweep,
     plot_training,
 )
@@ -58,7 +70,7 @@ from gradfail.periodic.signal import (
     variance_profile,
 )
 from gradfail.periodic.target import cosine_target, sample_directions, trivial_mse
-from gradfail.periodic.training import PeriodicGroup, tied_radius
+from gradfail.periodic.training import PeriodicGroup, tied_radius, top_curvature
 from gradfail.results import Results
 from gradfail.seeding import generator
 
@@ -321,6 +333,14 @@ def test_settings_reject_bad_input() -> None:
         PeriodicSettings(monte_carlo_directions=1)
     with pytest.raises(ValueError, match="monte_carlo_samples must be a multiple of batch_size"):
         PeriodicSettings(monte_carlo_samples=1000)
+    with pytest.raises(ValueError, match="repeat_dim must be 0 or one of train_dims"):
+        PeriodicSettings(repeat_dim=5, repeat_streams=1)
+    with pytest.raises(ValueError, match="both be 0 or both be positive"):
+        PeriodicSettings(repeat_dim=8)
+    with pytest.raises(ValueError, match=r"sgd_dims\[0\] must be >= 1"):
+        PeriodicSettings(sgd_dims=(0,))
+    with pytest.raises(ValueError, match="sgd_learning_rate must be a positive"):
+        PeriodicSettings(sgd_learning_rate=0.0)
     with pytest.raises(ValueError, match="dim must be >= 1"):
         tied_radius(0)
 
@@ -333,6 +353,51 @@ def test_training_group_shapes_and_determinism() -> None:
     assert group.training_loss().shape == ()
     again = PeriodicGroup(3, TINY, seed=0, device=torch.device("cpu"))
     assert torch.equal(again.evaluate(), evaluation)
+
+
+def test_repeats_and_the_sgd_control_train_the_same_networks_on_their_own() -> None:
+    settings = replace(TINY, repeat_dim=3, repeat_streams=2, sgd_dims=(3,))
+    results, plain = run_periodic(settings, seed=0, device="cpu"), run_periodic(TINY, seed=0, device="cpu")
+    np.testing.assert_array_equal(results["relative_error"], plain["relative_error"])  # the main runs are unchanged
+    assert results["repeat_relative_error"].shape == (4, 4) and list(results["repeat_streams"]) == [1, 1, 2, 2]
+    assert results["sgd_relative_error"].shape == (4, 2) and list(results["sgd_train_dims"]) == [3, 3]
+    at_3 = results["train_dims"] == 3  # same networks and targets: the same alignment before training
+    np.testing.assert_array_equal(results["repeat_best_alignment"][0], np.tile(results["best_alignment"][0, at_3], 2))
+    np.testing.assert_array_equal(results["sgd_best_alignment"][0], results["best_alignment"][0, at_3])
+    assert not np.array_equal(results["repeat_relative_error"][-1, :2], results["relative_error"][-1, at_3])
+    assert repeat_outcomes(results).shape == (2, 3)  # (pairs, streams), the main run first
+    expected = np.exp(-results["train_dims"] * (1 - results["best_alignment"][0]) / 2)
+    np.testing.assert_allclose(initial_factor(results), expected)
+    assert noise_level(results) == pytest.approx(1 / math.sqrt(TINY.batch_size * TINY.iterations))
+    with pytest.raises(ValueError, match="stream must be >= 0"):
+        PeriodicGroup(3, TINY, seed=0, device=torch.device("cpu"), stream=-1)
+    fig, axes = plt.subplots(1, 3)
+    learned = np.array([True, True, False, False])
+    plot_initial_factors(axes[0], [(results["train_dims"], initial_factor(results), learned)], {"noise": 1e-2})
+    plot_repeats(axes[1], results)
+    plot_optimisers(axes[2], results)
+    plt.close(fig)
+
+
+def test_top_curvature_is_the_largest_eigenvalue_of_the_gradient_second_moment() -> None:
+    network = seeded_mlp([4, 8, 1], generator(0))
+    inputs = torch.randn(300, 4, generator=generator(1))
+    gradients = per_example_gradients(network, inputs)
+    expected = torch.linalg.eigvalsh(gradients.T @ gradients / 300).max().item()
+    assert top_curvature(network, 300, generator(1)) == pytest.approx(expected, rel=1e-4)
+    with pytest.raises(ValueError, match="samples must be >= 2"):
+        top_curvature(network, 1, generator(1))
+
+
+def test_fitted_threshold_and_escape_steps() -> None:
+    assert fitted_threshold(np.array([1e-2, 1e-4]), np.array([True, False])) == pytest.approx(1e-3)
+    assert math.isnan(fitted_threshold(np.array([1e-2, 1e-1]), np.array([True, False])))
+    alignment = np.array([[0.2, 0.2], [0.95, 0.3], [1.0, 0.5]])
+    np.testing.assert_array_equal(escape_steps(np.array([0, 100, 200]), alignment), [100, np.nan])
+    table = [(np.array([20, 20, 24]), np.array([1e-2, 1e-3, 1e-4]), np.array([False, True, False]))]
+    numbers = transition_numbers(table, {20: 0.5, 24: 0.5})  # the band at d = 20 starts at factor e^(−5) ≈ 6.7e-3
+    assert numbers["in_band_d20"] == 1 and numbers["in_band_learned_d20"] == 0 and numbers["learned_d20"] == 1
+    assert numbers["runs_d24"] == 1 and numbers["gap_low"] == 1e-2 and numbers["gap_high"] == 1e-3
 
 
 def test_run_periodic_is_deterministic_and_plots(tmp_path) -> None:

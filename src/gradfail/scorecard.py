@@ -32,6 +32,7 @@ CHAPTERS = {
     "lemma-3": ("parities", "parity-lemma3"),
     "gf2": ("parities", "parity-gf2"),
     "periodic": ("periodic", "periodic-training"),
+    "periodic-threshold": ("periodic", "periodic-transition"),
     "end-to-end": ("line-images", "lines-figure3"),
     "figure-3-k2": ("line-images", "lines-figure3"),
     "figure-5": ("line-images", "lines-figure5"),
@@ -55,6 +56,7 @@ FUNCTION_SECTIONS = {
     "monte_carlo_claims": "periodic-monte-carlo",
     "dimension_claims": "periodic-dimension",
     "dimension_fit_claims": "periodic-dimension",
+    "transition_claims": "periodic-transition",
     "optimiser_claims": "conditioning-optimiser",
 }
 CLAIM_MODULES = tuple(
@@ -64,6 +66,7 @@ CLAIM_MODULES = tuple(
         "periodic.claims",
         "periodic.law_claims",
         "periodic.method_claims",
+        "periodic.outcome_claims",
         "lines.claims",
         "lines.snr_claims",
         "stocks.claims",

@@ -29,13 +29,18 @@ def noise_level(results: Results) -> float:
     return 1 / math.sqrt(results.settings["batch_size"] * results.settings["iterations"])
 
 
-def repeat_outcomes(results: Results) -> np.ndarray:
-    """Learned (True) or not for each network–target pair of `repeat_dim` (rows) on each batch stream (columns; the
-    first is the run of the main sweep)."""
+def repeat_errors(results: Results) -> np.ndarray:
+    """Final relative test error of each network–target pair of `repeat_dim` (rows) on each batch stream (columns;
+    the first is the run of the main sweep)."""
     dims, replicates = results["train_dims"], int(results.settings["replicates"])
     main = final_relative_error(results)[dims == results.settings["repeat_dim"]]
     repeats = results["repeat_relative_error"][-LAST:].mean(axis=0).reshape(-1, replicates)  # (streams, replicates)
-    return np.column_stack([main, repeats.T]) <= LEARNED
+    return np.column_stack([main, repeats.T])
+
+
+def repeat_outcomes(results: Results) -> np.ndarray:
+    """Learned (True) or not, for each pair (rows) and batch stream (columns) of `repeat_errors`."""
+    return repeat_errors(results) <= LEARNED
 
 
 def escape_steps(steps: np.ndarray, alignment: np.ndarray) -> np.ndarray:
@@ -53,6 +58,9 @@ def sgd_numbers(results: Results) -> dict[str, float]:
     for d in np.unique(sgd_dims[sgd_dims <= BELOW]):
         ratio = np.nan_to_num(sgd_escape[sgd_dims == d], nan=np.inf) / adam_escape[dims == d]
         numbers[f"slowdown_d{d}"] = float(np.median(ratio))
+    sgd_final = results["sgd_relative_error"][-LAST:].mean(axis=0)
+    for d in np.unique(sgd_dims):
+        numbers[f"sgd_learned_d{d}"] = f"{int((sgd_final[sgd_dims == d] <= LEARNED).sum())} of {(sgd_dims == d).sum()}"
     return numbers
 
 
@@ -142,6 +150,22 @@ def transition_claims(results: Results) -> list[Claim]:
 def threshold_table(runs: Sequence[Results]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Per committed seed: (d, the best unit's initial factor, learned) of every training run."""
     return [(r["train_dims"], initial_factor(r), final_relative_error(r) <= LEARNED) for r in runs]
+
+
+def transition_numbers(
+    table: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]], edges: dict[int, float]
+) -> dict[str, float | str]:
+    """Over every seed of `table`, at each d of `edges` (the half-variance band's ρ² edge, r² = d): the runs, those
+    starting inside the band and those of them that learned; and the gap that separates the first seed's runs."""
+    numbers: dict[str, float | str] = {}
+    for d, edge in edges.items():
+        runs = [(f[dims == d], ok[dims == d]) for dims, f, ok in table]
+        factor, learned = np.concatenate([f for f, _ in runs]), np.concatenate([ok for _, ok in runs])
+        inside = factor >= math.exp(-d * (1 - edge) / 2)
+        numbers |= {f"runs_d{d}": len(factor), f"in_band_d{d}": int(inside.sum())}
+        numbers |= {f"in_band_learned_d{d}": int((inside & learned).sum()), f"learned_d{d}": int(learned.sum())}
+    _, factor, learned = table[0]
+    return numbers | {"gap_low": float(factor[~learned].max()), "gap_high": float(factor[learned].min())}
 
 
 def fitted_threshold(factor: np.ndarray, learned: np.ndarray) -> float:

@@ -9,6 +9,7 @@ import numpy as np
 from matplotlib.axes import Axes
 
 from gradfail.periodic.laws import law_windows
+from gradfail.periodic.outcome_claims import initial_factor, repeat_errors
 from gradfail.plotting import color
 from gradfail.results import Results
 from gradfail.validation import require_int
@@ -126,4 +127,52 @@ def plot_initial_alignment(
     ax.set_xticks(dims, [str(d) for d in dims])
     ax.minorticks_off()
     ax.set(xlabel="input dimension $d$", ylabel=r"median of $\max_j \rho_j^2$ at initialisation")
+    return ax
+
+
+def plot_initial_factors(
+    ax: Axes, table: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]], levels: dict[str, float]
+) -> Axes:
+    """The best unit's initial factor exp(−r²(1 − ρ²)/2) of every run against d, one (d, factor, learned) entry per
+    seed, filled where the run learned, open where it did not; `levels` as labelled horizontal lines."""
+    for seed, (dims, factor, learned) in enumerate(table):
+        x = dims + 0.5 * (seed - (len(table) - 1) / 2)  # seeds side by side
+        ax.plot(x[learned], factor[learned], "o", color=color(0), markersize=5, label="learned" if seed == 0 else None)
+        label = "did not learn" if seed == 0 else None
+        ax.plot(x[~learned], factor[~learned], "o", color=color(3), mfc="none", markersize=5, label=label)
+    for (name, value), style in zip(levels.items(), ("-.", "--", ":"), strict=False):
+        ax.axhline(value, color="0.3", linestyle=style, linewidth=1, label=name)
+    ax.set(yscale="log", xlabel="input dimension $d$", ylabel=r"best unit's $e^{-r^2(1-\rho^2)/2}$ at initialisation")
+    return ax
+
+
+def plot_repeats(ax: Axes, results: Results) -> Axes:
+    """Final relative error of every run of `repeat_dim` against its best unit's initial factor: the run of the main
+    sweep (filled) and its repeats on other batch streams (crosses), one colour per network–target pair."""
+    factor = initial_factor(results)[results["train_dims"] == results.settings["repeat_dim"]]
+    for pair, (x, row) in enumerate(zip(factor, repeat_errors(results), strict=True)):
+        ax.plot([x], row[:1], "o", color=color(pair), markersize=7)
+        ax.plot(np.full(len(row) - 1, x), row[1:], "x", color=color(pair), markersize=7, mew=1.5)
+    ax.axhline(0.5, color="0.4", linestyle=":", linewidth=1)
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel=r"best unit's $e^{-r^2(1-\rho^2)/2}$ at initialisation",
+        ylabel="final test MSE / trivial MSE",
+    )
+    return ax
+
+
+def plot_optimisers(ax: Axes, results: Results) -> Axes:
+    """Best alignment maxⱼ ρⱼ² against iterations at each d of the SGD control: Adam (solid) and plain SGD (dashed)
+    on the same networks, targets and batches."""
+    for i, d in enumerate(np.unique(results["sgd_train_dims"])):
+        for name, key, dims, style in (
+            ("Adam", "best_alignment", results["train_dims"], "-"),
+            ("SGD", "sgd_best_alignment", results["sgd_train_dims"], "--"),
+        ):
+            for j, run in enumerate(np.flatnonzero(dims == d)):
+                label = f"{name}, d = {d}" if j == 0 else None
+                ax.plot(results["steps"], results[key][:, run], style, color=color(i), alpha=0.8, label=label)
+    ax.set(ylim=(0, 1.03), xlabel="iterations", ylabel=r"best alignment $\max_j \rho_j^2$")
     return ax

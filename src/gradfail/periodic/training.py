@@ -7,6 +7,7 @@ import math
 
 import torch
 
+from gradfail.gradients import per_example_gradients
 from gradfail.layers import seeded_mlp
 from gradfail.parity.network import StackedTwoLayerReLU
 from gradfail.periodic.alignment import best_alignment
@@ -69,3 +70,12 @@ class PeriodicGroup:
         """Per replicate (last axis): test MSE / the trivial predictor's MSE, and the best alignment maxⱼ ρⱼ²."""
         relative_error = (self.model(self.test_inputs) - self.test_labels).pow(2).mean(dim=-1) / self.trivial
         return torch.stack([relative_error, best_alignment(self.model.hidden_weight, self.directions)])
+
+
+def top_curvature(network: torch.nn.Module, samples: int, generator: torch.Generator) -> float:
+    """The largest eigenvalue of E[g gᵀ], g = ∂p(x)/∂w, x ~ N(0, I_d), from `samples` inputs: the square loss's
+    curvature in its stiffest direction near a fit, which sets the largest stable step of plain gradient descent."""
+    require_int("samples", samples, minimum=2)
+    inputs = torch.randn(samples, network[0].in_features, generator=generator)
+    gradients = per_example_gradients(network, inputs) / math.sqrt(samples)
+    return torch.linalg.svdvals(gradients)[0].item() ** 2
