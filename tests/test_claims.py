@@ -49,8 +49,18 @@ from gradfail.lines.claims import figure3_claims, k2_seed_claims
 from gradfail.lines.experiment import parity_accuracy
 from gradfail.lines.snr import SnrEstimate
 from gradfail.lines.snr_claims import figure5_claims
-from gradfail.parity.claims import figure1_claims, gf2_claims, lemma3_claims, theorem1_claims
-from gradfail.parity.theory import GradientVariance, random_network_variances
+from gradfail.parity.claims import (
+    a1_claims,
+    figure1_claims,
+    float32_claims,
+    gf2_claims,
+    lemma3_claims,
+    lemma3_printed_claims,
+    scaling_variant_claims,
+    steps_growth_claims,
+    theorem1_claims,
+)
+from gradfail.parity.theory import ChainRuleCheck, GradientVariance, random_network_variances
 from gradfail.periodic.claims import dimension_claims, training_claims
 from gradfail.periodic.law_claims import dimension_fit_claims, monte_carlo_claims, radius_claims
 from gradfail.periodic.method_claims import (
@@ -99,6 +109,22 @@ def parity_run(final: dict[int, float]) -> Results:
         supports[run, : d // 2] = True
     arrays = {"steps": np.arange(E) * 100, "accuracy": flat_curves([final[d] for d in dims]), "dims": np.array(dims)}
     return Results("parity", {"eval_samples": 500}, arrays | {"supports": supports})
+
+
+def scaling_run(wider: float, known: float, per_bit: float, scale: float) -> Results:
+    """A parity-scaling run: the variants' and the count network's curves, and scan steps = scale·per_bit^d."""
+    dims = np.repeat(np.arange(8, 20, 2), 2)
+    wobble = np.tile([0.8, 1.25], 6) * np.where((dims // 2) % 2, 1.5, 1.0)  # seed spread, odd |S| slower
+    arrays = {
+        "steps": np.arange(E) * 100,
+        "accuracy": flat_curves([wider, 0.5]),
+        "variants": np.array(["wider", "deeper"]),
+        "known_steps": np.arange(E) * 100,
+        "known_accuracy": flat_curves([known])[:, 0],
+        "scan_dims": dims,
+        "scan_steps": scale * per_bit**dims * wobble,
+    }
+    return Results("parity-scaling", {"eval_samples": 500, "dim": 30, "iterations": 5000, "batch_size": 128}, arrays)
 
 
 def stocks_run(
@@ -397,6 +423,31 @@ CASES: dict[Callable, tuple[Callable[[], Results], Callable[[], Results], set[st
         lambda: parity_run({5: 1.0, 10: 0.99, 30: 0.505}),
         lambda: parity_run({5: 0.9, 10: 0.99, 30: 0.56}),  # d = 30 'at chance' 6 s.e. off; d = 5 short of 0.95
         {"fig1_d5_learned", "fig1_d30_chance"},
+    ),
+    scaling_variant_claims: (
+        lambda: scaling_run(0.505, 0.99, 1.3, 50.0),
+        lambda: scaling_run(0.6, 0.5, 1.3, 50.0),
+        {"scaling_wider_chance", "scaling_known_learned"},
+    ),
+    steps_growth_claims: (
+        lambda: scaling_run(0.505, 0.99, 1.3, 50.0),
+        lambda: scaling_run(0.505, 0.99, 2.0, 0.05 / 128),  # 2^d growth, and fewer examples than |H|
+        {"steps_slower_than_2d", "examples_above_class_size"},
+    ),
+    float32_claims: (
+        lambda: (random_network_variances(list(range(2, 9)), seed=0),),
+        lambda: ([GradientVariance(8, 2.0**-60, 2.0**-60, 1.0, 1.0, 0.0)],),  # Var·2^d/G² forged to 2^−52
+        {"float32_deviation_d30"},
+    ),
+    a1_claims: (
+        lambda: ([ChainRuleCheck(4, 10.0, 0.0), ChainRuleCheck(6, 8.0, 1e-16)],),
+        lambda: ([ChainRuleCheck(4, 10.0, 0.0), ChainRuleCheck(6, 1e-16, 1e-3)],),  # printed right, corrected off
+        {"a1_printed_chain_rule", "a1_corrected_chain_rule"},
+    ),
+    lemma3_printed_claims: (
+        lambda: ({2: (2, 0), 3: (4, 0)}, {1: True, 2: True}),
+        lambda: ({2: (0, 0), 3: (4, 0)}, {1: True, 2: False}),  # the printed one exact at d = 2; odd tents off at 2
+        {"lemma3_printed_fails", "lemma3_odd_width"},
     ),
     theorem1_claims: (
         lambda: random_network_variances(list(range(2, 9)), seed=0),

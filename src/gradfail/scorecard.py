@@ -31,6 +31,7 @@ CHAPTERS = {
     "theorem-1": ("parities", "parity-theorem1"),
     "lemma-3": ("parities", "parity-lemma3"),
     "gf2": ("parities", "parity-gf2"),
+    "parity-scaling": ("parities", "parity-wider"),
     "periodic": ("periodic", "periodic-training"),
     "periodic-threshold": ("periodic", "periodic-transition"),
     "end-to-end": ("line-images", "lines-figure3"),
@@ -52,6 +53,7 @@ CHAPTERS = {
 }
 # Claim functions whose evidence sits in another section of their experiment's chapter.
 FUNCTION_SECTIONS = {
+    "steps_growth_claims": "parity-steps",
     "radius_claims": "periodic-radius",
     "monte_carlo_claims": "periodic-monte-carlo",
     "dimension_claims": "periodic-dimension",
