@@ -192,7 +192,11 @@ def lemma3_printed_claims(printed: dict[int, tuple[int, int]], odd: dict[int, bo
             0.0,
             "exact: integer arithmetic in float32 on all 2^d inputs; count of d where the wrong inputs are not "
             "exactly those with x_j = +1 on all of S",
-            details={"wrong_at_largest_d": f"{printed[max(printed)][0]:,}", "largest_d": max(printed)},
+            details={
+                "wrong_at_largest_d": f"{printed[max(printed)][0]:,}",
+                "first_d": min(printed),
+                "largest_d": max(printed),
+            },
             finding="appendix B's triads cover the even counts 2, 4, …, so the network outputs −1 where no coordinate "
             "of S is −1 (s = 0, y = +1); a triad at s = 0 (or tents at the odd counts) fixes it",
         ),

@@ -217,8 +217,9 @@ def class_size(dim: int) -> int:
 
 @dataclass(frozen=True)
 class GrowthFit:
-    """Least-squares fit of ln(steps) = α + β·d + γ·[|S| odd] over every run: β, its standard error, γ."""
+    """Least-squares fit of ln(steps) = α + β·d + γ·[|S| odd] over every run: α, β, β's standard error, γ."""
 
+    intercept: float
     slope: float
     slope_se: float
     odd_offset: float
@@ -235,4 +236,4 @@ def growth_fit(dims: np.ndarray, steps: np.ndarray) -> GrowthFit:
     coef, residual, *_ = np.linalg.lstsq(design, np.log(steps), rcond=None)
     sigma2 = float(residual[0]) / (len(dims) - 3)
     covariance = sigma2 * np.linalg.inv(design.T @ design)
-    return GrowthFit(float(coef[1]), float(np.sqrt(covariance[1, 1])), float(coef[2]))
+    return GrowthFit(float(coef[0]), float(coef[1]), float(np.sqrt(covariance[1, 1])), float(coef[2]))
