@@ -14,25 +14,33 @@ from gradfail.stocks.problem import ESTIMATORS
 
 MARKERS = ("o", "x", "^")  # distinct shapes, so coinciding series stay visible
 ESTIMATOR_COLORS = {"end-to-end": color(1), "decomposition": color(0)}  # the paper's red and blue
+INITIALISATION_STYLES = {"scripts": "-", "zero": "--"}
+INITIALISATION_LABELS = {"scripts": "", "zero": ", from zero"}
 
 
 def plot_stocks_losses(axes: Sequence[Axes], results: Results) -> Sequence[Axes]:
-    """Figure 4: the primary loss E[−zᵀN(x)] against iterations, one panel per k, one line per run."""
+    """Figure 4: the primary loss E[−zᵀN(x)] against iterations, one panel per k, one line per run; runs from
+    the scripts' initialisation solid, zero-initialised controls dashed."""
     stocks = np.unique(results["stocks"])
     if len(axes) != len(stocks):
         raise ValueError(f"axes must hold one panel per k ({len(stocks)}), got {len(axes)}")
     for ax, k in zip(axes, stocks, strict=True):
-        for estimator in ESTIMATORS:
-            runs = np.flatnonzero((results["stocks"] == k) & (results["estimators"] == estimator))
-            for j, run in enumerate(runs):
-                ax.plot(
-                    results["steps"],
-                    results["loss"][:, run],
-                    color=ESTIMATOR_COLORS[estimator],
-                    alpha=1.0 if j == 0 else 0.55,
-                    label=estimator if j == 0 else None,
-                )
+        for initialisation, style in INITIALISATION_STYLES.items():
+            for estimator in ESTIMATORS:
+                chosen = (results["stocks"] == k) & (results["estimators"] == estimator)
+                runs = np.flatnonzero(chosen & (results["initialisations"] == initialisation))
+                for j, run in enumerate(runs):
+                    ax.plot(
+                        results["steps"],
+                        results["loss"][:, run],
+                        style,
+                        color=ESTIMATOR_COLORS[estimator],
+                        alpha=1.0 if j == 0 else 0.55,
+                        label=(estimator + INITIALISATION_LABELS[initialisation]) if j == 0 else None,
+                    )
         ax.set(title=f"k = {k}", xlabel="training iterations", ylim=(-1.05, 0.05))
+        if np.any((results["stocks"] == k) & (results["initialisations"] == "zero")):
+            ax.legend(loc="lower left", fontsize="small")
     axes[0].set_ylabel("primary loss $E[-z^T N(x)]$")
     axes[0].legend(loc="center right")
     return axes
