@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +49,7 @@ from gradfail.flat.experiment import key as flat_key
 from gradfail.lines.claims import figure3_claims, k2_seed_claims
 from gradfail.lines.experiment import parity_accuracy
 from gradfail.lines.snr import SnrEstimate
-from gradfail.lines.snr_claims import figure5_claims
+from gradfail.lines.snr_claims import figure5_claims, interaction_claims
 from gradfail.parity.claims import (
     a1_claims,
     figure1_claims,
@@ -398,7 +399,20 @@ def snr_estimate(collapsed: bool) -> SnrEstimate:
     end_to_end[1:] = 1e-9 * rng.standard_normal((3, 20)) if collapsed else 1e-4
     first = scatter(1e-3)
     snr = np.stack([end_to_end, decomposition, first])
-    return SnrEstimate(("end-to-end", "decomposition", "first image"), ks, snr, np.ones_like(snr))
+    plain = snr + 1e-3 * rng.standard_normal(snr.shape) if collapsed else snr  # the counterfeit's plain resolves
+    correlation, predicted = 0.03 * rng.standard_normal(20), np.abs(end_to_end) * 1e-3
+    predicted[0] = scatter(1e-3)[0]
+    names = ("end-to-end", "decomposition", "first image")
+    return SnrEstimate(names, ks, snr, np.ones_like(snr), plain, correlation, predicted)
+
+
+def interaction_estimate(genuine: bool) -> SnrEstimate:
+    """The k-way interaction by hand: weak correlations and a prediction that matches the measured signal at k = 1
+    (or, counterfeit, strong correlations and a prediction three times too large)."""
+    estimate = snr_estimate(collapsed=True)
+    if genuine:
+        return estimate
+    return replace(estimate, correlation=0.5 + estimate.correlation, predicted_signal=3 * estimate.predicted_signal)
 
 
 def sparse_paper() -> Results:
@@ -676,8 +690,15 @@ CASES: dict[Callable, tuple[Callable[[], Results], Callable[[], Results], set[st
             "fig5_end_to_end_collapses",
             "fig5_gap_opens_at_k2",
             "fig5_end_to_end_below_level",
+            "fig5_authors_estimator_floor",
+            "fig5_plain_monte_carlo_blind",
             "fig5_adam_end_to_end",
         },
+    ),
+    interaction_claims: (
+        lambda: (interaction_estimate(genuine=True),),
+        lambda: (interaction_estimate(genuine=False),),
+        {"interaction_weak_correlation", "interaction_prediction_matches"},
     ),
 }
 

@@ -30,6 +30,8 @@ from gradfail.lines.images import (
     sample_tuples,
     to_pixel,
 )
+from gradfail.lines.interaction import elementary_mean, hermite_derivative, interaction_kernel, interpolate
+from gradfail.lines.intervals import mean_confidence_interval, student_t_quantile
 from gradfail.lines.networks import (
     StackedLineScorer,
     StackedParityHead,
@@ -38,16 +40,15 @@ from gradfail.lines.networks import (
     initial_layer,
 )
 from gradfail.lines.objectives import approach_loss
-from gradfail.lines.plots import plot_accuracy_curves, plot_line_examples, plot_snr
+from gradfail.lines.plots import plot_accuracy_curves, plot_interaction, plot_line_examples, plot_snr
 from gradfail.lines.settings import LineSettings, SnrSettings
 from gradfail.lines.snr import (
     SNR_LOSSES,
     GradientMoments,
+    authors_estimate,
     estimate_snr,
-    median_confidence_interval,
     mirror_patterns,
     orbit_gradients,
-    resolved_upper_bound,
     tuple_losses,
 )
 from gradfail.losses import hinge_loss
@@ -344,24 +345,25 @@ def test_orbit_gradients_match_autograd_through_the_whole_network(loss: str) -> 
 
 
 def test_gradient_moments_estimate_without_bias() -> None:
-    vectors = torch.randn(2, 7, 4, 3, generator=generator(0), dtype=torch.float64)  # (M, T, P, dim)
+    vectors = torch.randn(2, 8, 4, 3, generator=generator(0), dtype=torch.float64)  # (M, T, P, dim)
     moments = GradientMoments.zeros(2, 3, torch.device("cpu"))
     moments.add(vectors[:, :4])
     moments.add(vectors[:, 4:])
     orbit_means = vectors.mean(dim=2)
-    pairs = [(s, t) for s in range(7) for t in range(7) if s != t]
-    expected = torch.stack(
-        [sum(orbit_means[m, s] @ orbit_means[m, t] for s, t in pairs) / len(pairs) for m in range(2)]
-    )
-    torch.testing.assert_close(moments.signal(), expected)
-    torch.testing.assert_close(moments.noise(), vectors.pow(2).sum(-1).mean(dim=(1, 2)) - expected)
+    halves = orbit_means[:, 0::2].mean(dim=1), orbit_means[:, 1::2].mean(dim=1)
+    torch.testing.assert_close(moments.signal(), (halves[0] * halves[1]).sum(-1))
+    plain = vectors[:, 0::2, 0].mean(dim=1), vectors[:, 1::2, 0].mean(dim=1)
+    torch.testing.assert_close(moments.signal(orbits=False), (plain[0] * plain[1]).sum(-1))
+    torch.testing.assert_close(moments.noise(), vectors.pow(2).sum(-1).mean(dim=(1, 2)) - moments.signal())
+    with pytest.raises(ValueError, match="even number of tuples"):
+        moments.add(vectors[:, :3])
     # with a true mean μ, averaging the estimate over many draws recovers ‖μ‖² (the plain ‖mean‖² would not)
     mean = torch.tensor([0.3, -0.1, 0.0], dtype=torch.float64)
-    draws = mean + torch.randn(4000, 5, 1, 3, generator=generator(1), dtype=torch.float64)
+    draws = mean + torch.randn(4000, 1, 6, 1, 3, generator=generator(1), dtype=torch.float64)
     estimates = []
     for draw in draws:
         m = GradientMoments.zeros(1, 3, torch.device("cpu"))
-        m.add(draw.unsqueeze(0))
+        m.add(draw)
         estimates.append(m.signal().item())
     assert np.mean(estimates) == pytest.approx(mean.pow(2).sum().item(), abs=0.02)
 
@@ -371,21 +373,82 @@ def test_estimate_snr_shapes_and_determinism() -> None:
     again = estimate_snr(TINY_SNR, seed=0, device="cpu")
     assert estimate.signal.shape == (len(SNR_LOSSES), 2, 6) and np.all(estimate.noise > 0)
     np.testing.assert_array_equal(estimate.snr, again.snr)
-    assert estimate.of("decomposition").shape == (2, 6)
+    assert estimate.of("decomposition").shape == (2, 6) and estimate.of("decomposition", plain=True).shape == (2, 6)
+    assert estimate.correlation.shape == (6,) and np.all(np.abs(estimate.correlation) < 1)
+    assert estimate.predicted_signal.shape == (2, 6) and np.all(np.isfinite(estimate.predicted_signal))
     with pytest.raises(ValueError, match="loss must be one of"):
         estimate.of("hinge")
 
 
-def test_median_confidence_interval() -> None:
-    values = np.arange(16.0)[::-1]
-    median, lower, upper = median_confidence_interval(values)
-    assert (median, lower, upper) == (7.5, 3.0, 12.0)  # x_(4) and x_(13): coverage 97.9%
-    medians, lowers, _ = median_confidence_interval(np.stack([values, -values]))
-    np.testing.assert_array_equal(medians, [7.5, -7.5])
-    assert lowers[1] == -12.0
-    with pytest.raises(ValueError, match="too few"):
-        median_confidence_interval(np.arange(5.0))
-    np.testing.assert_array_equal(resolved_upper_bound(np.stack([values, values - 14])), [12.0, 6.5])  # -2 raised
+def test_mean_confidence_interval() -> None:
+    assert student_t_quantile(0.975, 15) == pytest.approx(2.1314, abs=1e-3)
+    assert student_t_quantile(0.975, 1) == pytest.approx(12.706, abs=1e-2)
+    values = np.arange(16.0)
+    mean, lower, upper = mean_confidence_interval(np.stack([values, -values]))
+    half = student_t_quantile(0.975, 15) * values.std(ddof=1) / 4
+    np.testing.assert_allclose(mean, [7.5, -7.5])
+    np.testing.assert_allclose(upper - mean, [half, half])
+    np.testing.assert_allclose(mean - lower, [half, half])
+    with pytest.raises(ValueError, match="at least 2"):
+        mean_confidence_interval(np.ones(1))
+    with pytest.raises(ValueError, match="level"):
+        mean_confidence_interval(values, level=1.0)
+    with pytest.raises(ValueError, match="probability"):
+        student_t_quantile(0.2, 3)
+
+
+def test_authors_estimator_matches_a_simulation_of_their_script() -> None:
+    """The script: signal ‖mean of N gradients‖², noise B·mean‖g_B‖² − signal², over batch means g_B."""
+    assert authors_estimate(0.0) == pytest.approx(2e-6) and authors_estimate(1e9) == pytest.approx(1e-2)
+    rng = np.random.default_rng(0)
+    samples, batch, dim = 4_000, 10, 20
+    for snr in (0.0, 1e-3):
+        mean = np.zeros(dim)
+        mean[0] = math.sqrt(snr * dim)  # unit variance per coordinate: σ² = dim
+        reads = []
+        for _ in range(200):
+            batches = (mean + rng.standard_normal((samples, dim))).reshape(-1, batch, dim).mean(axis=1)
+            signal = np.sum(batches.mean(axis=0) ** 2)
+            reads.append(signal / (batch * np.mean(np.sum(batches**2, axis=1)) - signal**2))
+        assert np.mean(reads) == pytest.approx(authors_estimate(snr, samples, batch), rel=0.1)
+    with pytest.raises(ValueError, match="samples"):
+        authors_estimate(0.0, samples=0)
+
+
+def test_interaction_helpers() -> None:
+    x = torch.linspace(-3, 3, 13, dtype=torch.float64, requires_grad=True)
+    density = torch.exp(-(x**2) / 2) / math.sqrt(2 * math.pi)
+    (first,) = torch.autograd.grad(density.sum(), x, create_graph=True)
+    (second,) = torch.autograd.grad(first.sum(), x)
+    torch.testing.assert_close(hermite_derivative(x.detach(), 0), density.detach())
+    torch.testing.assert_close(hermite_derivative(x.detach(), 1), first.detach())
+    torch.testing.assert_close(hermite_derivative(x.detach(), 2), second)
+    draws = torch.tensor([[0.5, -1.0, 2.0, 3.0]], dtype=torch.float64)
+    sums = torch.stack([draws.pow(p).sum(dim=1) for p in range(1, 7)], dim=1)
+    pairs = sum(draws[0, a] * draws[0, b] for a in range(4) for b in range(a + 1, 4)) / 6
+    torch.testing.assert_close(elementary_mean(sums, 4, 2)[0], pairs)
+    torch.testing.assert_close(elementary_mean(sums, 4, 0)[0], torch.tensor(1.0, dtype=torch.float64))
+    grid = torch.linspace(0.0, 1.0, 11, dtype=torch.float64)
+    points = torch.tensor([0.25, 2.0], dtype=torch.float64)
+    torch.testing.assert_close(interpolate(points, grid, 2 * grid), torch.tensor([0.5, 2.0], dtype=torch.float64))
+    # k = 1: κ is Σ_r v_r W_1r 1[W_1r u + b_r > 0], no kernel estimate
+    weight, bias = torch.tensor([[1.0, -2.0]], dtype=torch.float64), torch.tensor([-0.5, 0.5], dtype=torch.float64)
+    output = torch.tensor([3.0, 5.0], dtype=torch.float64)
+    kappa = interaction_kernel(weight, bias, output, grid, grid, generator(0))
+    expected = (3.0 * (grid > 0.5) - 10.0 * (grid < 0.25)).double()
+    torch.testing.assert_close(kappa, expected)
+    # k = 2, one unit: κ(u) = Σ_i v W_i W_j p(−(W_i u + b)) with p the density of W_j u', here u' ~ U(0, 1)
+    weight2 = torch.tensor([[1.0], [1.0]], dtype=torch.float64)
+    pool = torch.rand(4000, generator=generator(1), dtype=torch.float64)
+    kappa2 = interaction_kernel(
+        weight2,
+        torch.tensor([-1.0], dtype=torch.float64),
+        torch.ones(1),
+        pool,
+        torch.tensor([0.5], dtype=torch.float64),
+        generator(2),
+    )
+    assert kappa2.item() == pytest.approx(2.0, rel=0.1)  # 2 terms × density 1 of u' at 1 − u = 0.5
 
 
 def test_plots_and_command_line(tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
@@ -398,8 +461,15 @@ def test_plots_and_command_line(tmp_path, monkeypatch: pytest.MonkeyPatch, capsy
     assert len(axes[0].get_lines()) == 5  # two runs per approach and the chance line
     with pytest.raises(ValueError, match="one panel per k"):
         plot_accuracy_curves(axes, results)
-    plot_snr(axes[2], estimate_snr(TINY_SNR, device="cpu"), floor=torch.finfo(torch.float32).eps)
-    assert axes[2].get_yscale() == "log"
+    estimate = estimate_snr(TINY_SNR, device="cpu")
+    plot_snr(axes[2], estimate)
+    assert axes[2].get_yscale() == "symlog"
+    plt.close(fig)
+    fig, axes = plt.subplots(1, 2)
+    plot_interaction(axes, estimate)
+    assert axes[1].get_yscale() == "symlog" and len(axes[0].get_lines()) == 2
+    with pytest.raises(ValueError, match="two panels"):
+        plot_interaction(axes[:1], estimate)
     plt.close(fig)
     parameters = sample_line_parameters(4, generator(0))
     fig, axes = plt.subplots(2, 2)

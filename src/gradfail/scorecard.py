@@ -37,6 +37,7 @@ CHAPTERS = {
     "end-to-end": ("line-images", "lines-figure3"),
     "figure-3-k2": ("line-images", "lines-figure3"),
     "figure-5": ("line-images", "lines-figure5"),
+    "line-interaction": ("line-images", "lines-interaction"),
     "stocks": ("stocks", "stocks-figure4"),
     "stocks-estimators": ("stocks", "stocks-estimators"),
     "conditioning": ("conditioning", "conditioning-figure6"),

@@ -1,4 +1,5 @@
-"""Figures of the line-image chapter: Figure 2 (sample images), Figure 3 (accuracy curves), Figure 5 (the SNR)."""
+"""Figures of the line-image chapter: Figure 2 (sample images), Figure 3 (accuracy curves), Figure 5 (the SNR)
+and the k-way interaction."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from matplotlib.axes import Axes
 
 from gradfail.lines.experiment import key
 from gradfail.lines.images import LineParameters
+from gradfail.lines.intervals import mean_confidence_interval
 from gradfail.lines.objectives import APPROACHES
-from gradfail.lines.snr import SnrEstimate, median_confidence_interval, resolved_upper_bound
+from gradfail.lines.snr import SnrEstimate, authors_estimate
 from gradfail.plotting import color
 from gradfail.results import Results
 
 APPROACH_COLORS = {"end-to-end": color(1), "decomposition": color(0)}  # the paper's red and blue
+SNR_LINEAR, SIGNAL_LINEAR = 1e-9, 1e-16  # the symmetric-log axes are linear within ± these
 LOSS_STYLES = {
     "end-to-end": (color(1), "o"),
     "decomposition": (color(0), "s"),
@@ -63,34 +66,85 @@ def plot_accuracy_curves(axes: Sequence[Axes], results: Results) -> Sequence[Axe
     return axes
 
 
-def plot_snr(ax: Axes, estimate: SnrEstimate, floor: float) -> Axes:
-    """Figure 5: per loss and k, the median SNR over initialisations with its 95% interval (filled markers) and,
-    faint, the single initialisations; where the interval reaches zero, only its upper end, raised to the
-    estimator's resolution (open triangle, `resolved_upper_bound`). The dashed line is `floor` (float32's epsilon)."""
+def plot_snr(ax: Axes, estimate: SnrEstimate) -> Axes:
+    """Figure 5: per loss and k, the mean SNR over initialisations with its 95% t interval (filled markers, the
+    orbit estimate); end-to-end's plain Monte Carlo estimate (open circles); what the authors' estimator would
+    read for end-to-end's and the first image's mean SNR (dashed, `authors_estimate`). Symmetric-log axis: an
+    interval that reaches below zero is drawn as it is."""
     ks = np.asarray(estimate.ks)
-    offsets = np.linspace(-0.15, 0.15, len(estimate.losses))
-    for offset, loss in zip(offsets, estimate.losses, strict=True):
+    offsets = np.linspace(-0.15, 0.15, len(estimate.losses) + 1)
+    for offset, loss in zip(offsets, estimate.losses, strict=False):
         colour, marker = LOSS_STYLES[loss]
-        snr = estimate.of(loss)
-        median, lower, upper = median_confidence_interval(snr)
-        x = ks + offset
-        resolved = lower > 0
-        for xi, values in zip(x[resolved], snr[resolved], strict=True):
-            ax.plot(np.full(len(values), xi), values, ".", color=colour, alpha=0.25, markersize=4)
+        mean, lower, upper = mean_confidence_interval(estimate.of(loss))
         ax.errorbar(
-            x[resolved],
-            median[resolved],
-            yerr=[median[resolved] - lower[resolved], upper[resolved] - median[resolved]],
+            ks + offset,
+            mean,
+            yerr=[mean - lower, upper - mean],
             fmt=marker,
             color=colour,
             capsize=3,
-            label=f"{loss} (median, 95% interval)",
+            label=f"{loss} (mean, 95% interval)",
         )
-        bound = resolved_upper_bound(snr)
-        ax.plot(x[~resolved], bound[~resolved], "v", color=colour, mfc="none", markersize=9, mew=1.5)
-    ax.axhline(floor, color="0.3", linestyle="--", linewidth=1, label="float32 machine epsilon")
-    ax.plot([], [], "v", color="0.3", mfc="none", label="not resolved: upper bound")
-    ax.set_yscale("log")
+        if loss in ("end-to-end", "first image"):
+            ax.plot(
+                ks,
+                authors_estimate(np.maximum(mean, 0.0)),
+                "--",
+                color=colour,
+                linewidth=1,
+                label=f"{loss}: the authors' estimator would read",
+            )
+    colour, _ = LOSS_STYLES["end-to-end"]
+    mean, lower, upper = mean_confidence_interval(estimate.of("end-to-end", plain=True))
+    ax.errorbar(
+        ks + offsets[-1],
+        mean,
+        yerr=[mean - lower, upper - mean],
+        fmt="o",
+        mfc="none",
+        color=colour,
+        capsize=3,
+        label="end-to-end, plain Monte Carlo",
+    )
+    ax.axhline(0.0, color="0.4", linewidth=0.8)
+    ax.set_yscale("symlog", linthresh=SNR_LINEAR)
     ax.set(xticks=ks, xlabel="k (images per tuple)", ylabel="SNR of the last layer of N1")
-    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.02, 1))
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))
     return ax
+
+
+def plot_interaction(axes: Sequence[Axes], estimate: SnrEstimate) -> Sequence[Axes]:
+    """The k-way interaction: (left) corr(y, σ(s)) of each random initialisation; (right) end-to-end's signal
+    ‖E ĝ‖² against k, measured (orbit estimate) and predicted from the per-image correlations, means over
+    initialisations with 95% t intervals, on a symmetric-log axis."""
+    if len(axes) != 2:
+        raise ValueError(f"axes must hold two panels, got {len(axes)}")
+    left, right = axes
+    correlation = estimate.correlation
+    left.plot(np.zeros_like(correlation), correlation, "o", color=LOSS_STYLES["end-to-end"][0], alpha=0.6)
+    left.axhline(0.0, color="0.4", linewidth=0.8)
+    left.set(xticks=[], xlim=(-1, 1), ylim=(-0.3, 0.3), ylabel="corr(y, σ(s)) at one initialisation")
+    ks = np.asarray(estimate.ks)
+    for offset, (name, values, colour, marker) in zip(
+        (-0.08, 0.08),
+        (
+            ("measured", estimate.signal_of("end-to-end"), LOSS_STYLES["end-to-end"][0], "o"),
+            ("predicted", estimate.predicted_signal, "0.2", "s"),
+        ),
+        strict=True,
+    ):
+        mean, lower, upper = mean_confidence_interval(values)
+        right.errorbar(
+            ks + offset,
+            mean,
+            yerr=[mean - lower, upper - mean],
+            fmt=marker,
+            color=colour,
+            capsize=3,
+            label=f"{name} (mean, 95% interval)",
+        )
+    right.axhline(0.0, color="0.4", linewidth=0.8)
+    right.set_yscale("symlog", linthresh=SIGNAL_LINEAR)
+    right.set(xticks=ks, xlabel="k (images per tuple)", ylabel="end-to-end signal ‖E ĝ‖²")
+    right.legend(fontsize=9)
+    return axes

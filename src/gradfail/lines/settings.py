@@ -80,6 +80,11 @@ class SnrSettings:
         object.__setattr__(self, "ks", require_int_tuple("ks", self.ks, minimum=1))
         require_int("initialisations", self.initialisations, minimum=6)  # the fewest for a 95% interval
         require_int("chunk_images", self.chunk_images, minimum=2 * max(self.ks))
+        if self.chunk_images % 4 or any((self.chunk_images // k) % 2 for k in self.ks):
+            raise ValueError(
+                f"chunk_images must be a multiple of 4 that splits into an even number of tuples for every k, "
+                f"got {self.chunk_images}"
+            )
         require_int("images", self.images, minimum=self.chunk_images)
         if self.images % self.chunk_images:
             raise ValueError(f"images must be a multiple of chunk_images ({self.chunk_images}), got {self.images}")
