@@ -36,7 +36,15 @@ from gradfail.epilogue.claims import (
 )
 from gradfail.epilogue.class_size import ClassVariances, class_variances
 from gradfail.experiments import EXPERIMENTS, get_experiment
-from gradfail.flat.claims import appendix_a7_claims, figure7_claims, zero_gradient_claims
+from gradfail.flat.claims import (
+    appendix_a7_claims,
+    figure7_claims,
+    plain_sgd_claims,
+    plateau_claims,
+    stuck_share_claims,
+    training_time_claims,
+    zero_gradient_claims,
+)
 from gradfail.flat.convergence import (
     ForwardOnlyTrajectory,
     forward_only_descent,
@@ -159,6 +167,29 @@ def flat_run(forward_only_noise: float, multi_class_spread: bool, corners: bool 
     }
     arrays = {"test_pre_activation": r, "test_label": label, "steps_of_u": np.arange(1.0, 5.0)}
     return Results("flat", {}, arrays | {flat_key(name, "prediction"): p for name, p in predictions.items()})
+
+
+def flat_curves_run(forward_only_first: bool, stuck: bool = True, plateau_gradient: float = 1e-9) -> Results:
+    """A Figure 7 run with learning curves: the non-flat learner stuck (constant) or not, with its final gradient;
+    forward-only reaching the runner-up's final error first or last; plain SGD behind Adam or level with it."""
+    run = flat_run(0.0, multi_class_spread=False)
+    steps = np.arange(0, 10_001, 250)
+    arrays = dict(run.arrays)
+    for name in ("non-flat", "end-to-end", "multi-class", "forward-only"):
+        final = float(np.mean((run[flat_key(name, "prediction")] - run["test_label"]) ** 2))
+        reached = 1_000 if (name == "forward-only") == forward_only_first else 9_000
+        arrays[flat_key(name, "steps")] = steps
+        arrays[flat_key(name, "mse")] = np.where(steps >= reached, final, 1.0)
+        arrays[flat_key(name, "gradient")] = np.full(len(steps), 0.1)
+    if stuck:
+        arrays[flat_key("non-flat", "prediction")] = np.full(len(run["test_label"]), 2.0)
+    arrays[flat_key("non-flat", "gradient")][-1] = plateau_gradient
+    arrays[flat_key("forward-only", "sgd_prediction")] = (
+        run["test_label"] + np.random.default_rng(1).normal(0, 0.3, len(run["test_label"]))
+        if forward_only_first
+        else run["test_label"]
+    )
+    return Results("flat", {"adam_eps": 1e-5, "eval_every": 250, "forward_only_sgd_lr": 0.3}, arrays)
 
 
 def solving_curve(step: float, steps: np.ndarray) -> np.ndarray:
@@ -481,7 +512,7 @@ CASES: dict[Callable, tuple[Callable[[], Results], Callable[[], Results], set[st
     appendix_a7_claims: (
         lambda: a7_runs(False),
         lambda: a7_runs(True),
-        {"a7_step_inequality", "a7_rate_bound", "a7_error_falls"},
+        {"a7_step_inequality", "a7_rate_bound", "a7_error_falls", "a7_last_iterate"},
     ),
     figure7_claims: (
         lambda: flat_run(0.0, multi_class_spread=False),
@@ -659,6 +690,22 @@ CASES: dict[Callable, tuple[Callable[[], Results], Callable[[], Results], set[st
     lemma3_claims: (lambda: ({d: True for d in range(1, 13)},), lambda: ({1: True, 2: False},), {"lemma3_exact"}),
     gf2_claims: (lambda: ({30: True, 1000: True}, 20), lambda: ({30: True, 1000: False}, 20), {"gf2_recovers"}),
     zero_gradient_claims: (lambda: (0.0, 0.0), lambda: (1e-30, 1e-7), {"flat_zero_gradient", "flat_descent_stuck"}),
+    plateau_claims: (
+        lambda: flat_curves_run(True),
+        lambda: flat_curves_run(True, plateau_gradient=1e-3),  # stuck, yet its gradient is 100 ε
+        {"nonflat_stuck_below_eps"},
+    ),
+    training_time_claims: (
+        lambda: flat_curves_run(True),
+        lambda: flat_curves_run(False),
+        {"fig7_forward_only_fastest"},
+    ),
+    plain_sgd_claims: (lambda: flat_curves_run(True), lambda: flat_curves_run(False), {"forward_only_needs_adam"}),
+    stuck_share_claims: (
+        lambda: ([flat_curves_run(True, stuck=s) for s in (True, True, False)],) * 2,
+        lambda: ([flat_curves_run(True)] * 3, [flat_curves_run(True, stuck=False)] * 3),
+        {"nonflat_stuck_most", "nonflat_learns_on_some_seed"},
+    ),
     estimator_claims: (
         lambda: (1e-16, 1e-13, 0.005, 0.03, 4000, 1e-15, 1e-15, 2.0),
         lambda: (1e-3, 1e-3, 0.05, 0.2, 4000, 0.1, 1e-3, 0.0),  # variances as if their ratio were k
@@ -849,7 +896,8 @@ def test_the_committed_sweeps_cover_every_claim_at_every_seed() -> None:
     quick = committed_sweep("quick")
     assert quick is not None, "no committed quick sweep: python -m gradfail claims all --scale quick --seeds 0-4"
     rows = scorecard_rows()
-    on_committed_runs = {"figure-3-k2", "intermediate-seeds"}  # paper-scale sets checked on committed runs only
+    # paper-scale sets checked on committed runs only
+    on_committed_runs = {"figure-3-k2", "intermediate-seeds", "flat-seeds"}
     missing = [row.claim.name for row in rows if row.quick_passes is None and row.experiment not in on_committed_runs]
     assert not missing, f"claims without a quick sweep: {missing}"
     assert all(row.quick_passes[1] == len(quick["seeds"]) for row in rows if row.quick_passes)

@@ -31,7 +31,16 @@ from gradfail.flat.experiment import (
     target_of,
 )
 from gradfail.flat.learners import LEARNERS, ForwardOnlyRegressor, straight_through
-from gradfail.flat.plots import plot_learner_fit, plot_rate
+from gradfail.flat.plateau import (
+    committed_flat_runs,
+    gradient_over_eps,
+    is_stuck,
+    iterations_to_reach,
+    non_flat_spread,
+    prediction_spread,
+    stuck_share,
+)
+from gradfail.flat.plots import plot_learner_fit, plot_learning_curves, plot_plateau_gradients, plot_rate
 from gradfail.flat.settings import FlatSettings
 from gradfail.flat.target import (
     STEP_OFFSETS,
@@ -237,4 +246,36 @@ def test_plots_and_command_line(tmp_path, monkeypatch: pytest.MonkeyPatch, capsy
     with pytest.raises(ValueError, match="window must be"):
         plot_learner_fit(left, results, "end-to-end", (1.0, 0.0))
     plot_rate(right, [10, 100], [0.5, 0.2], [1.0, 0.3])
+    plot_learning_curves(right, results)
+    assert len(right.get_lines()) == 2 + len(LEARNERS) + 1
+    fig2, ax = plt.subplots()
+    plot_plateau_gradients(ax, [results, results])
+    assert len(ax.get_lines()) == 4
+    with pytest.raises(ValueError, match="runs must"):
+        plot_plateau_gradients(ax, [])
     plt.close(fig)
+    plt.close(fig2)
+
+
+def test_plateau_measures() -> None:
+    steps = np.array([0, 250, 500])
+    arrays = {
+        "test_label": np.array([0.0, 1.0, 2.0, 3.0]),
+        "non_flat_prediction": np.full(4, 1.5),
+        "non_flat_gradient": np.array([1.0, 1e-4, 1e-9]),
+        "non_flat_steps": steps,
+        "non_flat_mse": np.array([1.0, 0.3, 0.1]),
+    }
+    stuck = Results("flat", {"adam_eps": 1e-5}, arrays)
+    assert prediction_spread(stuck) == 0.0 and is_stuck(stuck)
+    np.testing.assert_allclose(gradient_over_eps(stuck), [1e5, 10.0, 1e-4])
+    assert iterations_to_reach(stuck, "non-flat", 0.3) == 250 and iterations_to_reach(stuck, "non-flat", 0.01) == np.inf
+    learning = Results("flat", {"adam_eps": 1e-5}, arrays | {"non_flat_prediction": arrays["test_label"]})
+    assert not is_stuck(learning) and stuck_share([stuck, learning, stuck]) == pytest.approx(2 / 3)
+    assert np.isnan(stuck_share([]))
+    with pytest.raises(ValueError, match="scale"):
+        committed_flat_runs("huge")
+    assert all(run.experiment == "flat" for run in committed_flat_runs("quick"))
+    assert non_flat_spread(TINY, seed=0, iterations=20) >= 0
+    with pytest.raises(ValueError, match="iterations"):
+        non_flat_spread(TINY, seed=0, iterations=0)

@@ -47,6 +47,7 @@ CHAPTERS = {
     "flat": ("flat", "flat-figure7"),
     "flat-gradient": ("flat", "flat-gradient"),
     "appendix-a7": ("flat", "flat-a7"),
+    "flat-seeds": ("flat", "flat-plateau"),
     "sparse-parity": ("epilogue", "epilogue-sparse"),
     "intermediate": ("epilogue", "epilogue-intermediate"),
     "intermediate-seeds": ("epilogue", "epilogue-intermediate"),
@@ -59,6 +60,9 @@ FUNCTION_SECTIONS = {
     "monte_carlo_claims": "periodic-monte-carlo",
     "dimension_claims": "periodic-dimension",
     "dimension_fit_claims": "periodic-dimension",
+    "plateau_claims": "flat-plateau",
+    "training_time_claims": "flat-curves",
+    "plain_sgd_claims": "flat-curves",
     "transition_claims": "periodic-transition",
     "optimiser_claims": "conditioning-optimiser",
 }

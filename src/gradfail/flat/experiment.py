@@ -24,7 +24,7 @@ from gradfail.flat.learners import (
     StepClassifier,
 )
 from gradfail.flat.settings import FlatSettings
-from gradfail.flat.target import StepTarget, draw_target, sample_inputs, staircase
+from gradfail.flat.target import StepTarget, draw_target, sample_inputs
 from gradfail.results import Results, finished_run
 from gradfail.seeding import derived_seed, generator
 from gradfail.training import train_online
@@ -79,16 +79,23 @@ def target_of(results: Results) -> StepTarget:
     return StepTarget(slope, offset, torch.as_tensor(results["steps_of_u"]))
 
 
-def run_flat(settings: FlatSettings, *, seed: int = 0, device: str | torch.device = "auto") -> Results:
-    """Train the four learners on one target; return test-error curves and test-set predictions."""
-    start = time.perf_counter()
-    device = resolve_device(device)
+def draw_problem(
+    settings: FlatSettings, seed: int, device: torch.device
+) -> tuple[StepTarget, torch.Tensor, torch.Tensor]:
+    """The target of seed `seed`, and its test inputs and labels."""
     target = draw_target(settings.input_dim, generator(derived_seed(seed, TARGET_STREAM), device))
     test_inputs = sample_inputs(
         settings.test_samples, settings.input_dim, generator(derived_seed(seed, TEST_STREAM), device)
     )
+    return target, test_inputs, target(test_inputs)
+
+
+def run_flat(settings: FlatSettings, *, seed: int = 0, device: str | torch.device = "auto") -> Results:
+    """Train the four learners on one target; return test-error curves and test-set predictions."""
+    start = time.perf_counter()
+    device = resolve_device(device)
+    target, test_inputs, test_labels = draw_problem(settings, seed, device)
     test_pre_activation = target.pre_activation(test_inputs)
-    test_labels = staircase(test_pre_activation, target.steps)
     arrays = {
         "target_slope": target.slope.cpu().numpy(),
         "target_offset": target.offset.cpu().numpy(),
