@@ -26,7 +26,8 @@ from gradfail.stocks.analysis import (
     true_gradient,
     weight_variances,
 )
-from gradfail.stocks.estimator_checks import predicted_variance_ratio
+from gradfail.stocks.claims import iterations_to_solve
+from gradfail.stocks.estimator_checks import measure_estimators, predicted_variance_ratio
 from gradfail.stocks.experiment import first_step_below, run_stocks
 from gradfail.stocks.plots import plot_second_moment_ratio, plot_stocks_losses
 from gradfail.stocks.problem import (
@@ -132,6 +133,22 @@ def test_variances_differ_by_the_second_moments_and_match_the_uniform_ratio() ->
     variances = weight_variances(torch.zeros(d, k), random_labels(d, k, generator(13)))
     assert variances.ratio == pytest.approx(predicted_variance_ratio(np.array(k), d), rel=1e-12)
     assert variances.ratio > k
+
+
+def test_levelling_off_is_read_from_the_last_thousand_iterations() -> None:
+    steps = np.arange(26) * 100
+    flat = np.where(steps < 500, -0.4 * steps / 500, -0.4)
+    descending = -0.5 * steps / 2500  # 0.2 per 1,000 iterations, 0.4 still to go to −0.9
+    solved = np.full(26, -0.95)
+    results = Results("stocks", {}, {"steps": steps, "loss": np.stack([flat, descending, solved], axis=1)})
+    np.testing.assert_allclose(iterations_to_solve(results), [np.inf, 2000.0, 0.0])
+
+
+def test_estimator_measurements_feed_their_claims() -> None:
+    measured = measure_estimators(input_dim=50, seed=0)
+    bias, ratio_zero, ratio_scripts, sampled, samples, gap, variance_gap, excess = measured.claim_inputs()
+    assert bias < 1e-12 and ratio_zero < 1e-9 and ratio_scripts < 0.15 and gap < 1e-9 and variance_gap < 1e-9
+    assert excess == pytest.approx((2000 - 1) / (50 - 1)) and samples == 4000 and sampled < 0.2
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS)
