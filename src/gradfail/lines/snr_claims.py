@@ -18,6 +18,7 @@ FLOOR_SHARE = 1.5  # the authors' estimator reads at most this many times its fl
 WEAK = 0.1  # |corr(y, σ(s))| below this: a weak per-image correlation
 PLAIN_FACTOR = 10  # the plain Monte Carlo interval at k = 2 is over this many times as wide as the orbits'
 PREDICTION_Z = 3.0  # prediction and measurement agree within this many standard errors of their difference
+FLOAT32_EPS = float(np.finfo(np.float32).eps)
 INTERVAL = "95% t interval of the mean over initialisations"
 
 
@@ -60,6 +61,8 @@ def figure5_numbers(estimate: SnrEstimate, batch_size: int, beta1: float) -> dic
         "dec_effective_k4": float(effective[at[4]]),
         "e2e_effective": float(batch_size * momentum_steps * upper_k34),
         "authors_floor": 1 / AUTHORS_SAMPLES,
+        "float32_eps": FLOAT32_EPS,
+        "authors_over_eps": 1 / AUTHORS_SAMPLES / FLOAT32_EPS,
         "authors_k34": float(max(authors[at[3]], authors[at[4]])),
         "authors_floor_share": float(max(authors[at[3]], authors[at[4]]) * AUTHORS_SAMPLES),
         "authors_ceiling": 1 / AUTHORS_BATCH,
@@ -235,8 +238,8 @@ def quick_interaction_inputs(seed: int) -> tuple[SnrEstimate]:
 @claim_set("line-interaction", inputs=quick_interaction_inputs)
 def interaction_claims(estimate: SnrEstimate) -> list[Claim]:
     """A random N1's score correlates weakly with each image's label; the product of k − 1 such correlations and
-    one per-image correlation predicts end-to-end's signal within the measurement's noise at every k, and at
-    k = 1 (where the prediction is exact) the two agree on a resolved signal."""
+    one per-image correlation predicts end-to-end's signal within the measurement's noise at every k (a sharp
+    test only at k = 1, where the prediction is exact and the signal largest)."""
     n = interaction_numbers(estimate)
     section = "§3.3 (the book's reading of why end-to-end fails)"
     return [
