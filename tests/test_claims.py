@@ -39,6 +39,7 @@ from gradfail.experiments import EXPERIMENTS, get_experiment
 from gradfail.flat.claims import (
     appendix_a7_claims,
     figure7_claims,
+    iteration_count_claims,
     plain_sgd_claims,
     plateau_claims,
     stuck_share_claims,
@@ -169,27 +170,29 @@ def flat_run(forward_only_noise: float, multi_class_spread: bool, corners: bool 
     return Results("flat", {}, arrays | {flat_key(name, "prediction"): p for name, p in predictions.items()})
 
 
-def flat_curves_run(forward_only_first: bool, stuck: bool = True, plateau_gradient: float = 1e-9) -> Results:
-    """A Figure 7 run with learning curves: the non-flat learner stuck (constant) or not, with its final gradient;
-    forward-only reaching the runner-up's final error first or last; plain SGD behind Adam or level with it."""
+def flat_curves_run(
+    forward_only_at: float = 1_000, stuck: bool = True, plateau_gradient: float = 1e-9, sgd_behind: bool = True
+) -> Results:
+    """A Figure 7 run with learning curves: forward-only reaching its final error at `forward_only_at` (never if
+    inf), the others at 5,000; the non-flat learner stuck (constant) or not, with its final gradient; plain SGD
+    behind Adam or level with it."""
     run = flat_run(0.0, multi_class_spread=False)
     steps = np.arange(0, 10_001, 250)
     arrays = dict(run.arrays)
     for name in ("non-flat", "end-to-end", "multi-class", "forward-only"):
         final = float(np.mean((run[flat_key(name, "prediction")] - run["test_label"]) ** 2))
-        reached = 1_000 if (name == "forward-only") == forward_only_first else 9_000
         arrays[flat_key(name, "steps")] = steps
-        arrays[flat_key(name, "mse")] = np.where(steps >= reached, final, 1.0)
+        arrays[flat_key(name, "mse")] = np.where(
+            steps >= (forward_only_at if name == "forward-only" else 5_000), final, 1.0
+        )
         arrays[flat_key(name, "gradient")] = np.full(len(steps), 0.1)
     if stuck:
         arrays[flat_key("non-flat", "prediction")] = np.full(len(run["test_label"]), 2.0)
     arrays[flat_key("non-flat", "gradient")][-1] = plateau_gradient
-    arrays[flat_key("forward-only", "sgd_prediction")] = (
-        run["test_label"] + np.random.default_rng(1).normal(0, 0.3, len(run["test_label"]))
-        if forward_only_first
-        else run["test_label"]
-    )
-    return Results("flat", {"adam_eps": 1e-5, "eval_every": 250, "forward_only_sgd_lr": 0.3}, arrays)
+    noise = np.random.default_rng(1).normal(0, 0.3, len(run["test_label"])) if sgd_behind else 0.0
+    arrays[flat_key("forward-only", "sgd_prediction")] = run["test_label"] + noise
+    settings = {"adam_eps": 1e-5, "eval_every": 250, "forward_only_sgd_lr": 0.3, "input_dim": 100, "hidden": 100}
+    return Results("flat", settings, arrays)
 
 
 def solving_curve(step: float, steps: np.ndarray) -> np.ndarray:
@@ -691,20 +694,25 @@ CASES: dict[Callable, tuple[Callable[[], Results], Callable[[], Results], set[st
     gf2_claims: (lambda: ({30: True, 1000: True}, 20), lambda: ({30: True, 1000: False}, 20), {"gf2_recovers"}),
     zero_gradient_claims: (lambda: (0.0, 0.0), lambda: (1e-30, 1e-7), {"flat_zero_gradient", "flat_descent_stuck"}),
     plateau_claims: (
-        lambda: flat_curves_run(True),
-        lambda: flat_curves_run(True, plateau_gradient=1e-3),  # stuck, yet its gradient is 100 ε
+        flat_curves_run,
+        lambda: flat_curves_run(plateau_gradient=1e-3),  # stuck, yet its gradient is 100 ε
         {"nonflat_stuck_below_eps"},
     ),
     training_time_claims: (
-        lambda: flat_curves_run(True),
-        lambda: flat_curves_run(False),
+        flat_curves_run,
+        lambda: flat_curves_run(forward_only_at=np.inf),
         {"fig7_forward_only_fastest"},
     ),
-    plain_sgd_claims: (lambda: flat_curves_run(True), lambda: flat_curves_run(False), {"forward_only_needs_adam"}),
+    plain_sgd_claims: (flat_curves_run, lambda: flat_curves_run(sgd_behind=False), {"forward_only_needs_adam"}),
     stuck_share_claims: (
-        lambda: ([flat_curves_run(True, stuck=s) for s in (True, True, False)],) * 2,
-        lambda: ([flat_curves_run(True)] * 3, [flat_curves_run(True, stuck=False)] * 3),
+        lambda: ([flat_curves_run(stuck=s) for s in (True, True, False)],) * 2,
+        lambda: ([flat_curves_run()] * 3, [flat_curves_run(stuck=False)] * 3),
         {"nonflat_stuck_most", "nonflat_learns_on_some_seed"},
+    ),
+    iteration_count_claims: (
+        lambda: ([flat_curves_run(forward_only_at=t) for t in (1_000, 9_000)],) * 2,
+        lambda: ([flat_curves_run()] * 2, [flat_curves_run(forward_only_at=9_000)] * 2),
+        {"forward_only_not_always_first_in_iterations"},
     ),
     estimator_claims: (
         lambda: (1e-16, 1e-13, 0.005, 0.03, 4000, 1e-15, 1e-15, 2.0),

@@ -44,6 +44,19 @@ def iterations_to_reach(results: Results, learner: str, level: float) -> float:
     return float(results[key(learner, "steps")][reached[0]]) if len(reached) else np.inf
 
 
+def multiply_adds(results: Results, learner: str) -> int:
+    """Multiply-adds of the learner's forward pass for one example (the backward pass costs a fixed multiple):
+    the cost of one of its training iterations, relative to the others'."""
+    d, hidden, steps = int(results.settings["input_dim"]), int(results.settings["hidden"]), len(results["steps_of_u"])
+    costs = {
+        "non-flat": d + steps,  # one linear map, then one sigmoid per step
+        "end-to-end": d * hidden + 2 * hidden * hidden + hidden,
+        "multi-class": d * hidden + hidden * hidden + hidden * steps,
+        "forward-only": d,
+    }
+    return costs[require_choice("learner", learner, tuple(costs))]
+
+
 def committed_flat_runs(scale: str) -> list[Results]:
     """The committed sweep's Figure 7 runs at `scale`, by seed."""
     folder = PAPER_RESULTS_DIR / f"claims-{require_choice('scale', scale, ('quick', 'paper'))}"
