@@ -1,8 +1,9 @@
 """The line images of §3.1 (Figure 2) and their k-tuples: a whole batch drawn and rendered at once.
 
 One image is a 28×28 binary picture of a straight line: angle θ ~ U[0, π], length l ~ U[5, 23], centre
-(c_x, c_y) uniform; its pixels are the points c + j (cos θ, sin θ), |j| < ⌊l/2⌋, mapped to integer
-coordinates (column from the first coordinate, row from the second). Its label is +1 if θ < π/2 else −1.
+(c_x, c_y) uniform; its pixels are the points c + j (cos θ, sin θ), |j| < ⌊l/2⌋ (the scripts' rule: the paper
+says only "a line of length l"; it gives about l − 2 points), mapped to integer coordinates (column from the
+first coordinate, row from the second). Its label is +1 if θ < π/2 else −1.
 Two variants: `paper` (the paper's text: rounded to the nearest pixel, centre ~ U([0, 27]²)) and `scripts`
 (the authors' scripts: coordinates truncated towards zero, centre ~ U([0, 28)²)).
 """

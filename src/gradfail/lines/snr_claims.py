@@ -4,6 +4,8 @@ plain Monte Carlo estimate would show; and the k-way interaction that explains t
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from gradfail.claims import Claim, claim_set
@@ -75,10 +77,16 @@ def figure5_numbers(estimate: SnrEstimate, batch_size: int, beta1: float) -> dic
     }
 
 
+@lru_cache(maxsize=1)
+def quick_estimate(seed: int) -> SnrEstimate:
+    """The quick-scale estimate at `seed`, computed once for both claim sets that use it."""
+    return estimate_snr(SnrSettings.quick(), seed=seed)
+
+
 def quick_snr_inputs(seed: int) -> tuple[SnrEstimate, int, float]:
     """`figure5_claims`' arguments at the quick settings."""
     lines = LineSettings.quick()
-    return estimate_snr(SnrSettings.quick(), seed=seed), lines.batch_size, lines.beta1
+    return quick_estimate(seed), lines.batch_size, lines.beta1
 
 
 @claim_set("figure-5", inputs=quick_snr_inputs)
@@ -232,7 +240,7 @@ def interaction_numbers(estimate: SnrEstimate) -> dict[str, float]:
 
 def quick_interaction_inputs(seed: int) -> tuple[SnrEstimate]:
     """`interaction_claims`' argument at the quick settings."""
-    return (estimate_snr(SnrSettings.quick(), seed=seed),)
+    return (quick_estimate(seed),)
 
 
 @claim_set("line-interaction", inputs=quick_interaction_inputs)
