@@ -38,7 +38,7 @@ def iterations_to_solve(results: Results) -> np.ndarray:
     """Per run, the iterations it would still need to reach SOLVED if it kept improving by its loss's range over
     the last LEVEL_WINDOW iterations every LEVEL_WINDOW iterations (a pessimistic pace); 0 for a run already there."""
     remaining = np.maximum(results["loss"][-1] - SOLVED, 0.0)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):  # the branch np.where discards
         return np.where(remaining > 0, remaining * LEVEL_WINDOW / final_window_range(results), 0.0)
 
 
