@@ -25,6 +25,7 @@ from gradfail.epilogue.sparse import SparseParitySettings
 from gradfail.files import atomic_write, require_writable_folder
 from gradfail.flat.settings import FlatSettings
 from gradfail.lines.settings import LineSettings
+from gradfail.parity.scaling import ParityScalingSettings
 from gradfail.parity.settings import ParitySettings
 from gradfail.periodic.settings import PeriodicSettings
 from gradfail.results import Results
@@ -43,6 +44,20 @@ LINES = {
 }
 SMALL = {
     "parity": ParitySettings(dims=(3, 4), replicates=2, iterations=60, eval_every=20, eval_samples=64, batch_size=32),
+    "parity-scaling": ParityScalingSettings(  # the stops at steps 7 and 23 fall in a variant and in the scan
+        dim=6,
+        width_factor=2,
+        wider_factor=4,
+        deeper_layers=2,
+        iterations=10,
+        known_iterations=10,
+        batch_size=16,
+        eval_every=5,
+        eval_samples=64,
+        scan_dims=(4, 6),
+        scan_replicates=2,
+        scan_max_steps=40,
+    ),
     "periodic": PeriodicSettings(
         radius_dims=(6,),
         radii=(1.0, 2.0),

@@ -140,7 +140,7 @@ def test_evaluation_steps() -> None:
         evaluation_steps(10, 0)
 
 
-def _regression_run(seed: int):
+def _regression_run(seed: int, **options):
     """Online least squares on y = 3x: a fresh batch per step from a seeded generator."""
     data = generator(seed)
     weight = torch.zeros(1, requires_grad=True)
@@ -150,7 +150,12 @@ def _regression_run(seed: int):
         return ((weight * x - 3 * x) ** 2).mean()
 
     return train_online(
-        step_loss, torch.optim.SGD([weight], lr=0.1), lambda: weight.detach().clone(), iterations=50, eval_every=10
+        step_loss,
+        torch.optim.SGD([weight], lr=0.1),
+        lambda: weight.detach().clone(),
+        iterations=50,
+        eval_every=10,
+        **options,
     )
 
 
@@ -160,6 +165,15 @@ def test_train_online_learns_and_is_deterministic() -> None:
     assert log.values.shape == (6, 1)
     assert log.values[0, 0] == 0 and abs(log.values[-1, 0] - 3) < 1e-3
     np.testing.assert_array_equal(log.values, _regression_run(seed=1).values)
+
+
+def test_train_online_can_skip_the_first_evaluation_and_stop_early() -> None:
+    full = _regression_run(seed=1)
+    stopped = _regression_run(seed=1, evaluate_first=False, stop_when=lambda values: values[-1].item() > 2.9)
+    first = int(np.argmax(full.values[:, 0] > 2.9))
+    assert 1 < first < len(full.steps) - 1  # the stop comes before the end
+    np.testing.assert_array_equal(stopped.steps, full.steps[1 : first + 1])
+    np.testing.assert_array_equal(stopped.values, full.values[1 : first + 1])
 
 
 def test_progress_bars_follow_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

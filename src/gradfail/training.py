@@ -69,15 +69,19 @@ def train_online(
     eval_every: int,
     state: Sequence[object] = (),
     description: str = "training",
+    evaluate_first: bool = True,
+    stop_when: Callable[[list[torch.Tensor]], bool] | None = None,
 ) -> EvalLog:
     """Minimise `step_loss` (which draws a fresh batch on every call) for `iterations` steps of `optimizer`.
 
-    `evaluate` runs without gradients at `evaluation_steps(iterations, eval_every)`; its results are kept
-    on the device and copied to the host once, at the end. `state` lists what else changes as training goes
-    (modules, generators, batch streams): a checkpointed run (`gradfail.checkpoint`) saves and restores it
-    together with the optimiser and torch's global generator.
+    `evaluate` runs without gradients at `evaluation_steps(iterations, eval_every)` (without step 0 unless
+    `evaluate_first`); its results are kept on the device and copied to the host once, at the end. Training
+    stops early at the first evaluation after which `stop_when(evaluations so far)` holds; the log then ends
+    there. `state` lists what else changes as training goes (modules, generators, batch streams): a
+    checkpointed run (`gradfail.checkpoint`) saves and restores it together with the optimiser and torch's
+    global generator.
     """
-    steps = evaluation_steps(iterations, eval_every)
+    steps = evaluation_steps(iterations, eval_every)[0 if evaluate_first else 1 :]
     session = active_session()
     phase = session.enter_phase([optimizer, *state, GLOBAL_GENERATOR]) if session else Phase(0)
     if phase.finished is not None:
@@ -88,25 +92,32 @@ def train_online(
         with torch.no_grad():
             values.append(torch.as_tensor(evaluate()).detach())
 
-    if phase.step == 0:
+    def stopping() -> bool:
+        return stop_when is not None and bool(values) and stop_when(values)
+
+    if phase.step == 0 and evaluate_first:
         record()
     next_eval = int(np.searchsorted(steps, phase.step, side="right"))
+    stopped = stopping()  # a run resumed from the step at which it stopped does not train on
     with tqdm(
         total=iterations, initial=phase.step, desc=description, disable=not progress_enabled(), leave=False
     ) as bar:
         for step in range(phase.step + 1, iterations + 1):
+            if stopped:
+                break
             optimizer.zero_grad(set_to_none=True)
             step_loss().backward()
             optimizer.step()
             if step == steps[next_eval]:
                 record()
                 next_eval += 1
+                stopped = stopping()
                 if not bar.disable:
                     bar.set_postfix(eval=f"{values[-1].float().mean().item():.3f}")
             bar.update()
             if session:
                 session.after_step(phase, step, values)
-    log = EvalLog(steps=steps, values=torch.stack([v.cpu() for v in values]).numpy())
+    log = EvalLog(steps=steps[: len(values)], values=torch.stack([v.cpu() for v in values]).numpy())
     if session:
         session.finish_phase(log.steps, log.values)
     return log

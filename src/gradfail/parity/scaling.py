@@ -21,7 +21,7 @@ from gradfail.parity.experiment import parity_batches, stacked_inputs
 from gradfail.parity.network import StackedTwoLayerReLU, paper_network, truncated_normal_
 from gradfail.results import Results, finished_run
 from gradfail.seeding import derived_seed, generator
-from gradfail.training import train_groups
+from gradfail.training import train_groups, train_online
 from gradfail.validation import require_int, require_int_tuple, require_positive_float
 
 EXPERIMENT = "parity-scaling"
@@ -116,11 +116,18 @@ class CountNetwork(nn.Module):
 class SingleRun:
     """One network learning one parity: its fresh training batches and test examples (a `RunGroup` of one run)."""
 
-    def __init__(self, model: nn.Module, support: torch.Tensor, settings: ParityScalingSettings, seeds: tuple) -> None:
-        self.model, self.support, self.eval_samples = model, support, settings.eval_samples
-        self.train = generator(derived_seed(*seeds, TRAIN_STREAM))
-        self.test = generator(derived_seed(*seeds, TEST_STREAM))
-        self.batches = parity_batches([self.train], support[None], settings.batch_size, settings.eval_every)
+    def __init__(
+        self,
+        model: nn.Module,
+        support: torch.Tensor,
+        settings: ParityScalingSettings,
+        seeds: tuple,
+        device: torch.device,
+    ) -> None:
+        self.model, self.support, self.eval_samples = model.to(device), support.to(device), settings.eval_samples
+        self.train = generator(derived_seed(*seeds, TRAIN_STREAM), device)
+        self.test = generator(derived_seed(*seeds, TEST_STREAM), device)
+        self.batches = parity_batches([self.train], self.support[None], settings.batch_size, settings.eval_every)
 
     def streams(self) -> list[object]:
         return [self.batches, self.test]
@@ -143,33 +150,59 @@ def smoothed_first_step(steps: np.ndarray, accuracy: np.ndarray) -> np.ndarray:
     return np.where(windows.any(axis=0), steps[WINDOW - 1 :][windows.argmax(axis=0)], np.nan)
 
 
-def steps_to_learn(dim: int, settings: ParityScalingSettings, seed: int) -> np.ndarray:
+class AllLearned:
+    """`stop_when` for the scan: whether every run has had WINDOW consecutive evaluations averaging LEARNED (the
+    test of `smoothed_first_step`, read one new evaluation at a time)."""
+
+    def __init__(self, runs: int) -> None:
+        self.rows: list[np.ndarray] = []
+        self.learned = np.zeros(runs, dtype=bool)
+
+    def __call__(self, values: list[torch.Tensor]) -> bool:
+        for value in values[len(self.rows) :]:
+            self.rows.append(value.cpu().numpy())
+            if len(self.rows) >= WINDOW:
+                window = np.lib.stride_tricks.sliding_window_view(np.array(self.rows[-WINDOW:]), WINDOW, axis=0)
+                self.learned |= (window.mean(axis=-1) >= LEARNED)[0]
+        return bool(self.learned.all())
+
+
+def steps_to_learn(
+    dim: int, settings: ParityScalingSettings, seed: int, device: str | torch.device = "cpu"
+) -> np.ndarray:
     """SGD steps until each of `scan_replicates` Figure 1 networks learns its parity with |S| = ⌊d/2⌋ (NaN past
     `scan_max_steps`); the replicates train as one stacked model and stop when all have learned."""
     runs = range(settings.scan_replicates)
     keys = [(seed, SCAN_KEY, dim, r) for r in runs]
     supports = torch.stack([sparse_support(dim, dim // 2, generator(derived_seed(*k, SUPPORT_STREAM))) for k in keys])
+    supports = supports.to(device)
     model = StackedTwoLayerReLU(
         [paper_network(dim, settings.width_factor * dim, generator(derived_seed(*k, INIT_STREAM))) for k in keys]
-    )
-    batches = parity_batches([generator(derived_seed(*k, TRAIN_STREAM)) for k in keys], supports,
+    ).to(device)
+    batches = parity_batches([generator(derived_seed(*k, TRAIN_STREAM), device) for k in keys], supports,
                              settings.batch_size, settings.eval_every)  # fmt: skip
-    tests = [generator(derived_seed(*k, TEST_STREAM)) for k in keys]
-    optimiser = torch.optim.SGD(model.parameters(), lr=settings.scan_learning_rate)
-    steps, history = [], []
-    while len(steps) * settings.eval_every < settings.scan_max_steps:
-        for _ in range(settings.eval_every):
-            inputs, labels = next(batches)
-            optimiser.zero_grad(set_to_none=True)
-            hinge_loss(model(inputs), labels).sum().backward()
-            optimiser.step()
-        with torch.no_grad():
-            inputs = stacked_inputs(tests, (settings.eval_samples, dim))
-            history.append(accuracy(model(inputs), parity_labels(inputs, supports.unsqueeze(1))).numpy())
-        steps.append(len(history) * settings.eval_every)
-        if len(history) >= WINDOW and not np.isnan(smoothed_first_step(np.array(steps), np.array(history))).any():
-            break
-    return smoothed_first_step(np.array(steps), np.array(history))
+    tests = [generator(derived_seed(*k, TEST_STREAM), device) for k in keys]
+
+    def loss() -> torch.Tensor:
+        inputs, labels = next(batches)
+        return hinge_loss(model(inputs), labels).sum()
+
+    def evaluate() -> torch.Tensor:
+        inputs = stacked_inputs(tests, (settings.eval_samples, dim))
+        return accuracy(model(inputs), parity_labels(inputs, supports.unsqueeze(1)))
+
+    log = train_online(
+        loss,
+        torch.optim.SGD(model.parameters(), lr=settings.scan_learning_rate),
+        evaluate,
+        iterations=settings.scan_max_steps,
+        eval_every=settings.eval_every,
+        state=[model, batches, *tests],
+        description=f"steps to learn, d = {dim}",
+        evaluate_first=False,
+        stop_when=AllLearned(len(runs)),
+    )
+    return smoothed_first_step(log.steps, log.values)
 
 
 def run_parity_scaling(
@@ -185,18 +218,18 @@ def run_parity_scaling(
         paper_network(dim, settings.wider_factor * dim, init[0]),
         deep_network(dim, settings.width_factor * dim, settings.deeper_layers, init[1]),
     )
-    variants = [SingleRun(m.to(device), support, settings, (seed, dim, v)) for v, m in enumerate(models)]
+    variants = [SingleRun(m, support, settings, (seed, dim, v), device) for v, m in enumerate(models)]
     log = train_groups(variants, lambda params: torch.optim.SGD(params, lr=settings.learning_rate),
                        iterations=settings.iterations, eval_every=settings.eval_every,
                        description="parity variants")  # fmt: skip
     full = torch.ones(dim, dtype=torch.bool)
     count_network = CountNetwork(full, settings.width_factor * dim, settings.known_span,
                                  generator(derived_seed(seed, KNOWN_KEY, dim, INIT_STREAM)))  # fmt: skip
-    known = train_groups([SingleRun(count_network, full, settings, (seed, KNOWN_KEY, dim))],
+    known = train_groups([SingleRun(count_network, full, settings, (seed, KNOWN_KEY, dim), device)],
                          lambda params: torch.optim.SGD(params, lr=settings.learning_rate),
                          iterations=settings.known_iterations, eval_every=settings.eval_every,
                          description="known parity")  # fmt: skip
-    scan = np.stack([steps_to_learn(d, settings, seed) for d in settings.scan_dims])
+    scan = np.stack([steps_to_learn(d, settings, seed, device) for d in settings.scan_dims])
     arrays = {
         "steps": log.steps,
         "accuracy": log.values,
