@@ -314,6 +314,15 @@ def stability_claims(gap_times_smallest: float, error_at_1_5: float, error_at_2_
     ]
 
 
+def _gd_errors(errors: np.ndarray) -> dict[str, float]:
+    """The encoding errors of a GD_STEPS × (fully connected, convolution) table, by learner and step."""
+    return {
+        f"{learner}_{when}": float(errors[row, column])
+        for row, when in enumerate(("early", "last"))
+        for column, learner in enumerate(("fc", "conv"))
+    }
+
+
 @claim_set("figure-6-gd", inputs=lambda seed: gd_order_inputs(QUICK.length, QUICK.kinks))
 def gd_order_claims(
     paper: np.ndarray, paper_overtakes: int, scripts: np.ndarray, scripts_overtakes: int
@@ -333,12 +342,7 @@ def gd_order_claims(
             ">",
             0.0,
             exact,
-            details={
-                "fc_early": float(paper[0, 0]),
-                "conv_early": float(paper[0, 1]),
-                "fc_last": float(paper[1, 0]),
-                "conv_last": float(paper[1, 1]),
-            },
+            details=_gd_errors(paper),
         ),
         Claim(
             "gd_paper_overtakes_late",
@@ -359,12 +363,7 @@ def gd_order_claims(
             ">",
             0.0,
             exact,
-            details={
-                "fc_early": float(scripts[0, 0]),
-                "conv_early": float(scripts[0, 1]),
-                "fc_last": float(scripts[1, 0]),
-                "conv_last": float(scripts[1, 1]),
-            },
+            details=_gd_errors(scripts),
         ),
         Claim(
             "gd_scripts_overtakes_early",

@@ -66,6 +66,16 @@ def plot_accuracy_curves(axes: Sequence[Axes], results: Results) -> Sequence[Axe
     return axes
 
 
+def plot_interval(
+    ax: Axes, x: np.ndarray, values: np.ndarray, colour: str, marker: str, label: str, **style: object
+) -> np.ndarray:
+    """The mean over initialisations (last axis of `values`) at each x with its 95% t interval (Figure 5's
+    bars); returns the means."""
+    mean, lower, upper = mean_confidence_interval(values)
+    ax.errorbar(x, mean, yerr=[mean - lower, upper - mean], fmt=marker, color=colour, capsize=3, label=label, **style)
+    return mean
+
+
 def plot_snr(ax: Axes, estimate: SnrEstimate) -> Axes:
     """Figure 5: per loss and k, the mean SNR over initialisations with its 95% t interval (filled markers, the
     orbit estimate); end-to-end's plain Monte Carlo estimate (open circles); what the authors' estimator would
@@ -75,16 +85,7 @@ def plot_snr(ax: Axes, estimate: SnrEstimate) -> Axes:
     offsets = np.linspace(-0.15, 0.15, len(estimate.losses) + 1)
     for offset, loss in zip(offsets, estimate.losses, strict=False):
         colour, marker = LOSS_STYLES[loss]
-        mean, lower, upper = mean_confidence_interval(estimate.of(loss))
-        ax.errorbar(
-            ks + offset,
-            mean,
-            yerr=[mean - lower, upper - mean],
-            fmt=marker,
-            color=colour,
-            capsize=3,
-            label=f"{loss} (mean, 95% interval)",
-        )
+        mean = plot_interval(ax, ks + offset, estimate.of(loss), colour, marker, f"{loss} (mean, 95% interval)")
         if loss in ("end-to-end", "first image"):
             ax.plot(
                 ks,
@@ -95,17 +96,8 @@ def plot_snr(ax: Axes, estimate: SnrEstimate) -> Axes:
                 label=f"{loss}: the authors' estimator would read",
             )
     colour, _ = LOSS_STYLES["end-to-end"]
-    mean, lower, upper = mean_confidence_interval(estimate.of("end-to-end", plain=True))
-    ax.errorbar(
-        ks + offsets[-1],
-        mean,
-        yerr=[mean - lower, upper - mean],
-        fmt="o",
-        mfc="none",
-        color=colour,
-        capsize=3,
-        label="end-to-end, plain Monte Carlo",
-    )
+    plain = estimate.of("end-to-end", plain=True)
+    plot_interval(ax, ks + offsets[-1], plain, colour, "o", "end-to-end, plain Monte Carlo", mfc="none")
     ax.axhline(0.0, color="0.4", linewidth=0.8)
     ax.set_yscale("symlog", linthresh=SNR_LINEAR)
     ax.set(xticks=ks, xlabel="k (images per tuple)", ylabel="SNR of the last layer of N1")
@@ -133,16 +125,7 @@ def plot_interaction(axes: Sequence[Axes], estimate: SnrEstimate) -> Sequence[Ax
         ),
         strict=True,
     ):
-        mean, lower, upper = mean_confidence_interval(values)
-        right.errorbar(
-            ks + offset,
-            mean,
-            yerr=[mean - lower, upper - mean],
-            fmt=marker,
-            color=colour,
-            capsize=3,
-            label=f"{name} (mean, 95% interval)",
-        )
+        plot_interval(right, ks + offset, values, colour, marker, f"{name} (mean, 95% interval)")
     right.axhline(0.0, color="0.4", linewidth=0.8)
     right.set_yscale("symlog", linthresh=SIGNAL_LINEAR)
     right.set(xticks=ks, xlabel="k (images per tuple)", ylabel="end-to-end signal ‖E ĝ‖²")
