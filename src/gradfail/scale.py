@@ -1,4 +1,4 @@
-"""The two scales of every experiment: `quick` (a 2-core CPU, the default) and `paper` (PAPER_SPEC's settings).
+"""The two scales of every experiment: `quick` (a 2-core CPU, the default) and `paper` (the paper's settings).
 
 This is the only place that reads the scale; experiments get a settings object and never branch on it.
 """

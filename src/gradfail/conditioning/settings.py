@@ -50,7 +50,7 @@ class ConditioningSettings:
 
     @classmethod
     def paper(cls) -> ConditioningSettings:
-        """PAPER_SPEC §4: n = 100, k = 3, the paper's curves; 10,000 training and 1,000 validation curves; Adam
+        """The paper, §4: n = 100, k = 3, the paper's curves; 10,000 training and 1,000 validation curves; Adam
         at lr 1e-4 (fully connected), 0.05 (convolution), 1e-3 (auto-encoder), batch 100; Figure 6's columns
         after 500, 10,000 and 50,000 iterations. The conditioned learner uses plain SGD (lr 0.25, batch 10)."""
         return cls()

@@ -54,7 +54,7 @@ class LineSettings:
 
     @classmethod
     def paper(cls) -> LineSettings:
-        """PAPER_SPEC §3.1: k = 1..4, batch 200, Adam lr 1e-3, betas (0.9, 0.99), eps 1e-5; 20,000 end-to-end and
+        """The paper, §3.1: k = 1..4, batch 200, Adam lr 1e-3, betas (0.9, 0.99), eps 1e-5; 20,000 end-to-end and
         2,500 decomposition iterations; 2,000 held-out test tuples every 100 iterations."""
         return cls()
 

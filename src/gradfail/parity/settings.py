@@ -32,7 +32,7 @@ class ParitySettings:
 
     @classmethod
     def paper(cls) -> ParitySettings:
-        """PAPER_SPEC §2.1: d = 5, 10, 30; SGD lr 0.01, batch 128, 50,000 iterations, 500 test samples per 100 steps."""
+        """The paper, §2.1: d = 5, 10, 30; SGD lr 0.01, batch 128, 50,000 iterations, 500 test samples per 100 steps."""
         return cls()
 
     @classmethod

@@ -41,7 +41,7 @@ class StocksSettings:
 
     @classmethod
     def paper(cls) -> StocksSettings:
-        """PAPER_SPEC §3.2: d = 1000, k = 10, 1000, 2000; Adam lr 0.1, betas (0.9, 0.99), eps 1e-5; batch 100;
+        """The paper, §3.2: d = 1000, k = 10, 1000, 2000; Adam lr 0.1, betas (0.9, 0.99), eps 1e-5; batch 100;
         the zero-initialisation control at k = 1000."""
         return cls(zero_init_stocks=(1000,))
 
