@@ -28,7 +28,6 @@ from gradfail.conditioning.theory_claims import (
 )
 from gradfail.epilogue.claims import (
     class_size_claims,
-    committed_intermediate_runs,
     intermediate_claims,
     middle_length_claims,
     precursor_claims,
@@ -89,6 +88,7 @@ from gradfail.scorecard import (
     METHOD_SETS,
     THEORY,
     claim_sets,
+    committed_runs,
     committed_sweep,
     parse_seeds,
     registered,
@@ -540,7 +540,7 @@ CASES: dict[Callable, tuple[Callable[[], Results], Callable[[], Results], set[st
         {"sparse_class_within_bound", "sparse_class_odd_degree_penalised"},
     ),
     middle_length_claims: (
-        lambda: (committed_intermediate_runs(),),
+        lambda: (committed_runs("intermediate", "paper"),),
         lambda: ([middle_run(e2e=(1.0, 1.0), decomposition=0.97), middle_run(e2e=(0.99, 0.6), decomposition=1.0)],),
         {
             "intermediate_middle_end_to_end_stuck_somewhere",

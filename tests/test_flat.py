@@ -32,7 +32,6 @@ from gradfail.flat.experiment import (
 )
 from gradfail.flat.learners import LEARNERS, ForwardOnlyRegressor, straight_through
 from gradfail.flat.plateau import (
-    committed_flat_runs,
     gradient_over_eps,
     is_stuck,
     iterations_to_reach,
@@ -273,9 +272,6 @@ def test_plateau_measures() -> None:
     learning = Results("flat", {"adam_eps": 1e-5}, arrays | {"non_flat_prediction": arrays["test_label"]})
     assert not is_stuck(learning) and stuck_share([stuck, learning, stuck]) == pytest.approx(2 / 3)
     assert np.isnan(stuck_share([]))
-    with pytest.raises(ValueError, match="scale"):
-        committed_flat_runs("huge")
-    assert all(run.experiment == "flat" for run in committed_flat_runs("quick"))
     assert non_flat_spread(TINY, seed=0, iterations=20) >= 0
     with pytest.raises(ValueError, match="iterations"):
         non_flat_spread(TINY, seed=0, iterations=0)

@@ -13,7 +13,8 @@ from gradfail.claims import Claim, chance_bound, claim_set, worst
 from gradfail.epilogue.class_size import ClassVariances, class_variances
 from gradfail.epilogue.sparse import FULL, SOLVED, Z_SIGNAL, fitted_exponent, plateau_precursors, steps_to_solve
 from gradfail.parity.experiment import final_accuracy
-from gradfail.results import PAPER_RESULTS_DIR, Results
+from gradfail.results import Results
+from gradfail.scorecard import committed_runs
 
 LAST = 5  # each run is judged by the mean of its last five evaluations (each on fresh samples)
 LEARNED = 0.99
@@ -177,12 +178,7 @@ def precursor_claims(results: Results) -> list[Claim]:
     ]
 
 
-def committed_intermediate_runs() -> list[Results]:
-    """The committed paper-scale sweep's intermediate-supervision runs, one per seed."""
-    return [Results.load(path) for path in sorted((PAPER_RESULTS_DIR / "claims-paper").glob("intermediate-seed*.npz"))]
-
-
-@claim_set("intermediate-seeds", inputs=lambda seed: (committed_intermediate_runs(),), scale="paper")
+@claim_set("intermediate-seeds", inputs=lambda seed: (committed_runs("intermediate", "paper"),), scale="paper")
 def middle_length_claims(runs: Sequence[Results]) -> list[Claim]:
     """At the second-shortest length (n = 8 in the book's runs), over several seeds: end-to-end training learns
     the parity in some runs and stays at chance in others; with intermediate supervision every run learns it."""

@@ -16,7 +16,6 @@ from gradfail.flat.experiment import distance_to_nearest_step, exact_step_share,
 from gradfail.flat.learners import LEARNERS
 from gradfail.flat.plateau import (
     FLAT_GRADIENT,
-    committed_flat_runs,
     gradient_over_eps,
     is_stuck,
     iterations_to_reach,
@@ -27,6 +26,7 @@ from gradfail.flat.plateau import (
 from gradfail.flat.settings import FlatSettings
 from gradfail.flat.stuck import descent_through_staircase
 from gradfail.results import Results
+from gradfail.scorecard import committed_runs
 
 QUICK = FlatSettings.quick()
 
@@ -207,7 +207,7 @@ def plain_sgd_claims(results: Results) -> list[Claim]:
 
 @claim_set(
     "flat-seeds",
-    inputs=lambda seed: (committed_flat_runs("quick"), committed_flat_runs("paper")),
+    inputs=lambda seed: (committed_runs("flat", "quick"), committed_runs("flat", "paper")),
     scale="paper",
 )
 def stuck_share_claims(quick_runs: Sequence[Results], paper_runs: Sequence[Results]) -> list[Claim]:
@@ -243,7 +243,7 @@ def stuck_share_claims(quick_runs: Sequence[Results], paper_runs: Sequence[Resul
 
 @claim_set(
     "flat-seeds",
-    inputs=lambda seed: (committed_flat_runs("quick"), committed_flat_runs("paper")),
+    inputs=lambda seed: (committed_runs("flat", "quick"), committed_runs("flat", "paper")),
     scale="paper",
 )
 def iteration_count_claims(quick_runs: Sequence[Results], paper_runs: Sequence[Results]) -> list[Claim]:

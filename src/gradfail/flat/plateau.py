@@ -14,7 +14,7 @@ import torch
 
 from gradfail.flat.experiment import DATA_STREAM, INIT_STREAM, build_learner, draw_problem, key, learner_step_loss
 from gradfail.flat.settings import FlatSettings
-from gradfail.results import PAPER_RESULTS_DIR, Results
+from gradfail.results import Results
 from gradfail.seeding import derived_seed, generator
 from gradfail.training import train_online
 from gradfail.validation import require_choice, require_int
@@ -55,12 +55,6 @@ def multiply_adds(results: Results, learner: str) -> int:
         "forward-only": d,
     }
     return costs[require_choice("learner", learner, tuple(costs))]
-
-
-def committed_flat_runs(scale: str) -> list[Results]:
-    """The committed sweep's Figure 7 runs at `scale`, by seed."""
-    folder = PAPER_RESULTS_DIR / f"claims-{require_choice('scale', scale, ('quick', 'paper'))}"
-    return [Results.load(path) for path in sorted(folder.glob("flat-seed*.npz"))]
 
 
 def stuck_share(runs: Sequence[Results]) -> float:
