@@ -4,9 +4,10 @@
 install:       ## everything the book, its helpers and its tests need (pinned)
 	pip install -r requirements.txt
 
-lint:          ## ruff, as CI runs it
+lint:          ## ruff, as CI runs it: the package and tests at 120 columns, the chapters' code at 88
 	ruff check .
 	ruff format --check .
+	python .ci/lint_chapters.py
 
 test:          ## the README's test command: unit tests, then every chapter through nbval
 	pytest
