@@ -11,17 +11,15 @@ import re
 import sys
 from pathlib import Path
 
-import yaml
-
 from gradfail.notebooks import colab_url
+from gradfail.toc import toc_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
 
 
 def chapters() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    return [toc["root"]] + [entry["file"] for entry in toc.get("chapters", [])]
+    return toc_pages(ROOT / "_toc.yml")
 
 
 def problems_of(chapter: str) -> list[str]:

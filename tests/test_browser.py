@@ -18,7 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
+
+from gradfail.toc import toc_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
@@ -43,8 +44,7 @@ def unavailable(reason: str) -> None:
 
 
 def chapter_pages() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    return [toc["root"]] + [entry["file"] for entry in toc.get("chapters", [])]
+    return toc_pages(ROOT / "_toc.yml")
 
 
 @pytest.fixture(scope="module")

@@ -5,15 +5,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import yaml
+from gradfail.toc import toc_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = (ROOT / "book" / "instructors.md").read_text()
 
 
 def chapters() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    pages = [toc["root"]] + [entry["file"] for entry in toc["chapters"]]
+    pages = toc_pages(ROOT / "_toc.yml")
     return [page for page in pages if page not in ("book/instructors", "book/bibliography")]
 
 
