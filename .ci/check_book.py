@@ -1,6 +1,7 @@
 """Check the built HTML book as a reader would get it: every chapter page exists and shows its figures,
 theorem boxes, exercises (with folded solutions), citations and a Colab button that opens the chapter's
-published notebook, and no directive leaked through as text.
+published notebook, and no directive leaked through as text; figures and figure references read chapter.number
+("Fig. 3.2"), and the paper's Figures 1-7 are each named at the start of a caption.
 
 Run after `jupyter-book build .`: python .ci/check_book.py
 """
@@ -16,6 +17,8 @@ from gradfail.toc import toc_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
+PAPER_FIGURES = range(1, 8)
+CHAPTER_NUMBER = re.compile(r"Fig\. \d+\.\d+")
 
 
 def chapters() -> list[str]:
@@ -46,14 +49,30 @@ def problems_of(chapter: str) -> list[str]:
         problems.append("citations did not resolve")
     if "kernelspec" in source and colab_url(chapter) not in html:
         problems.append(f"the Colab button does not open {colab_url(chapter)}")
-    for leaked in ("```{", "{glue:", "{cite}", "{prf:ref}", "Traceback (most recent call last)"):
+    numbers = re.findall(r'<span class="caption-number">([^<]*)</span>', html)
+    numbers += re.findall(r'<span class="std std-numref">([^<]*)</span>', html)
+    problems += [f"{n.strip()!r} is not numbered chapter.number" for n in numbers if not CHAPTER_NUMBER.match(n)]
+    for leaked in ("```{", ":::{", "{glue:", "{cite}", "{prf:ref}", "Traceback (most recent call last)"):
         if leaked in html:
             problems.append(f"the page shows {leaked!r} as text")
     return problems
 
 
+def unnamed_paper_figures() -> list[int]:
+    """The paper's figures that no caption of the book starts by naming ("The paper's Figure 3: …")."""
+    captions = " ".join(
+        (HTML / f"{chapter}.html").read_text() for chapter in chapters() if (HTML / f"{chapter}.html").exists()
+    )
+    return [
+        n
+        for n in PAPER_FIGURES
+        if not re.search(rf'caption-number">[^<]*</span><span class="caption-text">The paper.s Figure {n}\b', captions)
+    ]
+
+
 def main() -> int:
     problems = {chapter: problems_of(chapter) for chapter in chapters()}
+    problems["captions"] = [f"no caption starts with the paper's Figure {n}" for n in unnamed_paper_figures()]
     for chapter, found in problems.items():
         print(f"{chapter}: {'ok' if not found else '; '.join(found)}")
     return 1 if any(problems.values()) else 0
