@@ -18,7 +18,7 @@ from gradfail.toc import toc_pages
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
 PAPER_FIGURES = range(1, 8)
-CHAPTER_NUMBER = re.compile(r"Fig\. \d+\.\d+")
+CHAPTER_NUMBER = re.compile(r"\w+\.? \d+\.\d+")  # "Fig. 3.2", "Theorem 2.1", "Exercise 4.3"
 
 
 def chapters() -> list[str]:
