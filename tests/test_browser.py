@@ -18,8 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from gradfail.toc import toc_pages
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
@@ -44,7 +43,8 @@ def unavailable(reason: str) -> None:
 
 
 def chapter_pages() -> list[str]:
-    return toc_pages(ROOT / "_toc.yml")
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [toc["root"]] + [entry["file"] for entry in toc.get("chapters", [])]
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,8 @@ def book_url() -> Iterator[str]:
     if not (HTML / "index.html").exists():
         unavailable("the book is not built: run `jupyter-book build .` first")
     sources = [ROOT / "_config.yml", ROOT / "_toc.yml", *ROOT.glob("book/*.md")]
-    if max(path.stat().st_mtime for path in sources) > (HTML / "index.html").stat().st_mtime:
+    # Sphinx rewrites .buildinfo on every build; index.html is a redirect written only when missing
+    if max(path.stat().st_mtime for path in sources) > (HTML / ".buildinfo").stat().st_mtime:
         unavailable("the built book is older than its sources: rebuild it (`make book`) before checking it")
     handler = functools.partial(_QuietHandler, directory=str(HTML))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -111,4 +112,59 @@ def test_chapter_page_renders(chapter: str, book_url: str, browser) -> None:
     assert page.locator("div.proof").count() >= theorem_boxes, f"{chapter}: theorem boxes missing"
 
     assert console_errors == [], f"{chapter}: browser console errors: {console_errors}"
+    page.close()
+
+
+# links whose hover preview (sphinx-tippy) is checked: a CSS selector, and the same link in the built HTML
+PREVIEWED_LINKS = {
+    "theorem": ('a.reference.internal[href^="#thm-"]', r'class="reference internal" href="#thm-'),
+    "figure": ('a.reference.internal[href^="#fig-"]', r'class="reference internal" href="#fig-'),
+    "another chapter": (
+        'a.reference.internal[href*=".html#"]:not([href^="bibliography.html"])',
+        r'class="reference internal" href="(?!bibliography)[\w-]+\.html#',
+    ),
+    "citation": (
+        'a.reference.internal[href^="bibliography.html#"]',
+        r'class="reference internal" href="bibliography\.html#',
+    ),
+}
+
+# the title of a link's target as the built page has it (heading, theorem title, caption, citation label), up to its
+# first mathematics, which MathJax typesets in the tooltip
+TARGET_TITLE = """async href => {
+    const url = new URL(href, location.href);
+    const html = await (await fetch(url)).text();
+    let target = new DOMParser().parseFromString(html, "text/html").getElementById(url.hash.slice(1));
+    if (!target.textContent.trim()) target = target.parentElement;
+    const title = target.querySelector("h1, h2, h3, h4, h5, h6, .admonition-title, figcaption, .label") ?? target;
+    return title.textContent.split("\\\\(")[0];
+}"""
+
+
+@pytest.mark.parametrize("kind", PREVIEWED_LINKS)
+def test_reference_previews_its_target_on_hover(kind: str, book_url: str, browser) -> None:
+    """Hovering a reference shows a tooltip with what it points to, its mathematics typeset."""
+    selector, in_html = PREVIEWED_LINKS[kind]
+    pages = [chapter for chapter in chapter_pages() if re.search(in_html, (HTML / f"{chapter}.html").read_text())]
+    assert pages, f"no chapter page has a {kind} reference"
+    page = browser.new_page()
+    console_errors: list[str] = []
+    page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: console_errors.append(str(error)))
+    page.goto(f"{book_url}/{pages[0]}.html", wait_until="load")
+    page.wait_for_function("() => window.MathJax?.startup?.promise", timeout=30_000)
+    page.evaluate("() => MathJax.startup.promise")
+
+    link = page.locator(f"article.bd-article {selector}").first
+    target_text = " ".join(page.evaluate(TARGET_TITLE, link.get_attribute("href")).split())[:40]
+    assert len(target_text) >= 5, f"{pages[0]}: the {kind} reference's target has no title to look for"
+    link.hover()
+    tip = page.locator("[data-tippy-root] .tippy-content").filter(has_text=target_text).first
+    tip.wait_for(state="visible", timeout=10_000)
+    page.wait_for_function(
+        "tip => tip.querySelectorAll('.math').length === tip.querySelectorAll('.math mjx-container').length",
+        arg=tip.element_handle(),
+        timeout=30_000,
+    )
+    assert console_errors == [], f"{pages[0]}: browser console errors on hovering a {kind}: {console_errors}"
     page.close()
