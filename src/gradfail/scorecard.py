@@ -31,7 +31,7 @@ CHAPTERS = {
     "theorem-1": ("parities", "parity-theorem1"),
     "lemma-3": ("parities", "parity-lemma3"),
     "gf2": ("parities", "parity-gf2"),
-    "parity-scaling": ("parities", "parity-wider"),
+    "parity-scaling": ("parities-scaling", "parity-wider"),
     "periodic": ("periodic", "periodic-training"),
     "periodic-threshold": ("periodic", "periodic-transition"),
     "end-to-end": ("line-images", "lines-figure3"),
