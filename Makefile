@@ -17,11 +17,12 @@ book:          ## execute every chapter afresh and build the HTML book, warnings
 	jupyter-book build . -W -n --keep-going
 	python .ci/check_book.py
 
-browser-test:  ## open every built page in headless Chromium (after `make book`)
-	GRADFAIL_REQUIRE_BROWSER=1 pytest -p no:cacheprovider tests/test_browser.py
+notebooks:     ## every chapter as a readable .ipynb with its outputs (after `make book`): _build/notebooks/book/ for
+               ## Colab, and copied into the HTML (_build/html/_notebooks/) for each page's download button
+	python -m gradfail notebooks --build _build --out _build/notebooks
 
-notebooks:     ## every chapter as an .ipynb for Colab, in _build/notebooks/book/
-	python -m gradfail notebooks --out _build/notebooks
+browser-test:  ## open every built page, and one notebook in JupyterLab, in headless Chromium (after `make notebooks`)
+	GRADFAIL_REQUIRE_BROWSER=1 pytest -p no:cacheprovider tests/test_browser.py
 
 paper:         ## every experiment at the paper's settings; results files with provenance
 	python -m gradfail run all --scale paper --device auto --out src/gradfail/paper_results

@@ -1,8 +1,11 @@
-"""The built book as a reader sees it: every chapter page opened in headless Chromium.
+"""The built book as a reader sees it: every chapter page, and one readable notebook in JupyterLab, opened in
+headless Chromium.
 
 Each page must load every image, have MathJax typeset every equation, show its theorem boxes, and leave no error
-in the browser console. Runs after `jupyter-book build .`. Under plain `pytest` it is skipped, with the reason, when
-the book is not built or no Chromium is installed (Debian: `apt-get install chromium`); `make browser-test` sets
+in the browser console. A chapter notebook written by `python -m gradfail notebooks` must open in JupyterLab with its
+figures, glued numbers and typeset mathematics, and no MyST left as text. Runs after `jupyter-book build .` and
+`make notebooks`. Under plain `pytest` it is skipped, with the reason, when the book or the notebooks are not built
+or no Chromium is installed (Debian: `apt-get install chromium`); `make browser-test` sets
 GRADFAIL_REQUIRE_BROWSER=1, which turns those skips into failures so that CI cannot pass without the check.
 """
 
@@ -10,18 +13,31 @@ from __future__ import annotations
 
 import functools
 import http.server
+import importlib.util
+import json
 import os
 import re
 import shutil
+import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
+from gradfail.plain_markdown import format_plain_text
+from gradfail.toc import toc_pages
+
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
+EXECUTED = ROOT / "_build" / "jupyter_execute"
+NOTEBOOKS = ROOT / "_build" / "notebooks"  # what `make notebooks` writes
+SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM = shutil.which("chromium") or shutil.which("google-chrome") or shutil.which("chromium-browser")
 # as root and offline: no sandbox, no GPU, and none of Chromium's own background requests to Google's hosts
 CHROMIUM_FLAGS = [
@@ -167,4 +183,88 @@ def test_reference_previews_its_target_on_hover(kind: str, book_url: str, browse
         timeout=30_000,
     )
     assert console_errors == [], f"{pages[0]}: browser console errors on hovering a {kind}: {console_errors}"
+    page.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """JupyterLab serving the written notebooks on a free localhost port (no token), every cell attached at once."""
+    if not any(NOTEBOOKS.glob("*/*.ipynb")):
+        unavailable("no notebooks written: run `make notebooks` after `make book`")
+    if importlib.util.find_spec("jupyterlab") is None:
+        unavailable("JupyterLab is not installed (pip install -r requirements.txt)")
+    home = tmp_path_factory.mktemp("jupyterlab")
+    settings = {  # every cell in the page at once; no news prompt over the notebook
+        "notebook-extension/tracker": {"windowingMode": "none"},
+        "apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+    }
+    for name, values in settings.items():
+        path = home / "settings" / "@jupyterlab" / f"{name}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    port = free_port()
+    command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}"]
+    command += ["--ServerApp.token=", "--ServerApp.password=", f"--ServerApp.root_dir={NOTEBOOKS}"]
+    command += [f"--LabApp.user_settings_dir={home / 'settings'}", f"--LabApp.workspaces_dir={home / 'workspaces'}"]
+    environment = os.environ | {"JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTER_RUNTIME_DIR": str(home / "run")}
+    with (home / "server.log").open("w") as log:
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=environment)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/api/status", timeout=2).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"JupyterLab did not start:\n{(home / 'server.log').read_text()[-2000:]}")
+                time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def glued_values(chapter: str) -> list[str]:
+    """The values the chapter's prose pastes with `{glue:text}`, formatted as the page shows them."""
+    executed = json.loads((EXECUTED / f"{chapter}.ipynb").read_text())
+    prose = "\n".join("".join(cell["source"]) for cell in executed["cells"] if cell["cell_type"] == "markdown")
+    table = EXECUTED / f"{chapter}.glue.json"
+    values = json.loads(table.read_text()) if table.exists() else {}
+    roles = re.findall(r"\{glue:text\}`([^`:]+)(?::([^`]*))?`", prose)
+    return [format_plain_text(values[key]["data"]["text/plain"], spec or "s") for key, spec in roles if key in values]
+
+
+def test_a_chapter_notebook_reads_like_its_page_in_jupyterlab(jupyterlab: str, browser) -> None:
+    pages = toc_pages(ROOT / "_toc.yml")
+    chapters = [page for page in pages if (NOTEBOOKS / f"{page}.ipynb").exists() and glued_values(page)]
+    if not chapters:
+        unavailable("no written notebook with glued numbers: run `make notebooks` after `make book`")
+    chapter = chapters[0]
+    number = max((value for value in glued_values(chapter) if re.search(r"\d", value)), key=len)
+    page = browser.new_page(viewport={"width": 1280, "height": 1600})
+    page.goto(f"{jupyterlab}/lab/tree/{chapter}.ipynb", wait_until="load")
+    page.wait_for_function("() => document.querySelector('.jp-Notebook .jp-RenderedMarkdown')", timeout=45_000)
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('.jp-OutputArea-output img')).some(i => i.naturalWidth > 0)",
+        timeout=30_000,
+    )
+    page.wait_for_function("() => document.querySelector('.jp-RenderedMarkdown mjx-container')", timeout=30_000)
+    page.locator(".jp-OutputArea-output img").first.scroll_into_view_if_needed()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"jupyterlab-{chapter.replace('/', '-')}.png"))
+
+    prose = "\n".join(page.locator(".jp-RenderedMarkdown").all_inner_texts())
+    assert number in prose, f"{chapter}: the glued value {number!r} is not in the rendered Markdown"
+    for leaked in ("{glue", "{cite}", "{ref}", "{numref}", "{prf:ref}", "```{", ":::{"):
+        assert leaked not in prose, f"{chapter}: JupyterLab shows {leaked!r} as text"
+    assert page.locator(".jp-RenderedMarkdown blockquote").count() > 0, f"{chapter}: no box rendered"
+    assert page.locator("mjx-merror").count() == 0, f"{chapter}: MathJax could not typeset some formula"
     page.close()

@@ -57,10 +57,17 @@ def build_parser() -> argparse.ArgumentParser:
     claims.add_argument("--device", choices=DEVICE_CHOICES, default="cpu", help="cpu (default), cuda or auto")
     claims.add_argument("--out", type=Path, default=Path("results"), help="folder for claims-SCALE.npz and its runs")
     claims.add_argument("--skip", nargs="+", default=[], metavar="NAME", help="with all: experiments to leave out")
-    notebooks = commands.add_parser("notebooks", help="write every chapter as an .ipynb (for Colab and nbval)")
+    notebooks = commands.add_parser(
+        "notebooks", help="write every chapter as a readable .ipynb with its outputs, from the built book (Colab)"
+    )
     notebooks.add_argument("--book", type=Path, default=Path("book"), help="folder of the chapters (default book)")
+    notebooks.add_argument("--build", type=Path, default=Path("_build"), help="the built book (default _build)")
     notebooks.add_argument("--out", type=Path, default=Path("_build/notebooks"), help="output folder")
-    notebooks.add_argument("--no-solutions", action="store_true", help="leave the exercises' solutions out")
+    notebooks.add_argument(
+        "--no-solutions",
+        action="store_true",
+        help="leave the exercises' solutions out (an assignment; not copied into the HTML)",
+    )
     return parser
 
 
@@ -172,10 +179,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             for experiment in EXPERIMENTS.values():
                 print(f"{experiment.name:14s} {experiment.description}")
         elif args.command == "notebooks":
-            from gradfail.notebooks import write_notebooks  # needs jupytext, which only the book's tools install
+            # needs the book's tools (jupytext, Sphinx), which the plain package does not install
+            from gradfail.notebooks import PUBLISHED_FOLDER, write_readable_notebooks
 
-            written = write_notebooks(args.book, args.out, solutions=not args.no_solutions)
+            solutions = not args.no_solutions
+            written = write_readable_notebooks(args.book, args.build, args.out, solutions=solutions)
             print(f"wrote {len(written)} notebooks to {args.out / args.book.resolve().name}")
+            if solutions:
+                print(f"and copied them into {args.build / 'html' / PUBLISHED_FOLDER} for the pages' download buttons")
         elif args.command == "claims":
             claims_command(args)
         else:
