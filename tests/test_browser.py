@@ -23,6 +23,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +32,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from gradfail.notebooks import INSTALL_TAG, is_chapter
 from gradfail.plain_markdown import format_plain_text
 from gradfail.toc import toc_pages
 
@@ -268,3 +271,19 @@ def test_a_chapter_notebook_reads_like_its_page_in_jupyterlab(jupyterlab: str, b
     assert page.locator(".jp-RenderedMarkdown blockquote").count() > 0, f"{chapter}: no box rendered"
     assert page.locator("mjx-merror").count() == 0, f"{chapter}: MathJax could not typeset some formula"
     page.close()
+
+
+@pytest.mark.parametrize("chapter", [page for page in toc_pages(ROOT / "_toc.yml") if is_chapter(ROOT / f"{page}.md")])
+def test_each_chapter_page_offers_its_readable_notebook(chapter: str, book_url: str) -> None:
+    page_url = f"{book_url}/{chapter}.html"
+    with urllib.request.urlopen(page_url) as response:
+        html = response.read().decode()
+    link = re.search(r'<a href="([^"]+\.ipynb)"[^>]*class="[^"]*btn-download-notebook-button', html)
+    assert link, f"{chapter}: the download menu offers no .ipynb"
+    try:
+        with urllib.request.urlopen(urllib.parse.urljoin(page_url, link.group(1))) as response:
+            notebook = json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        pytest.fail(f"{chapter}: {link.group(1)} is not there ({error}): run `make notebooks` after `make book`")
+    assert notebook["nbformat"] == 4 and notebook["cells"][0]["metadata"]["tags"] == [INSTALL_TAG], chapter
+    assert any(output.get("data") for cell in notebook["cells"] for output in cell.get("outputs", [])), chapter
