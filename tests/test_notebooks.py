@@ -47,6 +47,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 BUILD = ROOT / "_build"
 LINK = re.compile(r"\[([^\[\]]+)\]\((https?://[^)\s]+)\)")
+ENTRY = r"\[[^\[\]]+\]\([^)\s]+/bibliography\.html#[^)\s]+\)"
+CITATION = re.compile(rf"\[({ENTRY}(?:, {ENTRY})*)\]")  # "[[Author, 2017](…#id2), [Other, 1998](…#id5)]"
 
 
 # ---- the bare notebooks (nbval's mirror, from the sources) -----------------------------------------------------------
@@ -129,8 +131,8 @@ def test_an_unclosed_solution_is_a_clear_error() -> None:
 TABLE = Lookup(
     glue={"steps": {"text/plain": "'15,000'"}, "rate": {"text/plain": "0.012345"}, "law": {"text/markdown": "$d^2$"}},
     citations={
-        "ssk17": Citation("Shalev-Shwartz *et al.*, 2017", f"{BOOK_URL}book/bibliography.html#id2"),
-        "k98": Citation("Kearns, 1998", f"{BOOK_URL}book/bibliography.html#id5"),
+        "ssk17": Citation("Shalev-Shwartz *et al.*, 2017", f"{BOOK_URL}book/bibliography.html#id2", 2),
+        "k98": Citation("Kearns, 1998", f"{BOOK_URL}book/bibliography.html#id5", 1),
     },
     targets={
         "sec-a": Target(f"{BOOK_URL}book/a.html#sec-a", "The experiment"),
@@ -158,7 +160,7 @@ def convert(text: str) -> str:
         ("{glue}`law`", "$d^2$"),
         ("{glue}`rate`", "0.012345"),
         ("{cite}`ssk17`", f"[[Shalev-Shwartz *et al.*, 2017]({BOOK_URL}book/bibliography.html#id2)]"),
-        ("{cite}`ssk17,k98`", f"2017]({BOOK_URL}book/bibliography.html#id2), [Kearns, 1998]({BOOK_URL}book/"),
+        ("{cite}`ssk17,k98`", f"[[Kearns, 1998]({BOOK_URL}book/bibliography.html#id5), [Shalev-Shwartz *et al.*"),
         ("{ref}`sec-a`", f"[The experiment]({BOOK_URL}book/a.html#sec-a)"),
         ("{ref}`the first part <sec-a>`", f"[the first part]({BOOK_URL}book/a.html#sec-a)"),
         ("{numref}`fig-a`", f"[Fig. 4.2]({BOOK_URL}book/a.html#fig-a)"),
@@ -356,6 +358,9 @@ def test_every_link_shows_the_text_the_html_shows(readable: dict[str, nbformat.N
         for shown, url in LINK.findall(text):
             if url.startswith(BOOK_URL) and "$" not in shown:
                 assert shown in page_links, f"{name}: the link text {shown!r} is not on the page"
+        on_page = [[inline_markdown(a) for a in span.select("a")] for span in html.select("span.bibtex-citation")]
+        citations = [[shown for shown, _ in LINK.findall(group)] for group in CITATION.findall(text)]
+        assert citations == on_page, f"{name}: the citations differ from the page's, in text or order"
 
 
 def test_the_command_publishes_into_the_html(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

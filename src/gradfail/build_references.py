@@ -82,6 +82,7 @@ class BuildReferences:
         pages = {uri for _, _, uri, _ in data.get("std:doc", {}).values()}
         self.targets: dict[str, Target] = {}
         self._links: dict[str, tuple[str, str]] = {}  # citation address → (author-year Markdown, entry text)
+        self._entries: dict[str, int] = {}  # bibliography entry address → its place in the bibliography
         ambiguous: set[str] = set()
         for page in sorted(pages):
             ambiguous |= self._read_page(page, BeautifulSoup((html / page).read_text(), "html.parser"))
@@ -103,6 +104,8 @@ class BuildReferences:
             if label in self.targets:
                 ambiguous.add(label)
             self.targets[label] = Target(urljoin(self.book_url, f"{page}#{label}"), number, number)
+        for entry in soup.select("div.citation[id]"):
+            self._entries[urljoin(self.book_url, f"{page}#{entry['id']}")] = len(self._entries)
         for link in soup.select("span.bibtex-citation a[href]"):
             address = urljoin(urljoin(self.book_url, page), link["href"])
             self._links[address] = (inline_markdown(link), link.get("title", ""))
@@ -130,5 +133,5 @@ class BuildReferences:
                 }
                 if len(found) == 1:
                     ((address, text),) = found.items()
-                    citations[key] = Citation(text, address)
+                    citations[key] = Citation(text, address, self._entries.get(address, 0))
         return citations

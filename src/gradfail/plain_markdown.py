@@ -42,10 +42,12 @@ NUMBERED_BOXES = ("prf:", "exercise")
 
 @dataclass(frozen=True)
 class Citation:
-    """A bibliography entry as the book's HTML cites it: author–year text (Markdown) and the entry's address."""
+    """A bibliography entry as the book's HTML cites it: author–year text (Markdown), the entry's address, and
+    its place in the bibliography (one citation of several keys lists them in that order, as the HTML does)."""
 
     text: str
     url: str
+    order: int = 0
 
 
 @dataclass(frozen=True)
@@ -307,12 +309,12 @@ def _glue_any(content: str, lookup: Lookup, where: str) -> str:
 
 
 def _cite(content: str, lookup: Lookup, where: str) -> str:
-    links = []
+    citations = []
     for key in (key.strip() for key in content.split(",")):
         if key not in lookup.citations:
             raise ValueError(f"{where}: the citation {key!r} is not in the build")
-        citation = lookup.citations[key]
-        links.append(f"[{citation.text}]({citation.url})")
+        citations.append(lookup.citations[key])
+    links = [f"[{citation.text}]({citation.url})" for citation in sorted(citations, key=lambda c: c.order)]
     return f"[{', '.join(links)}]"
 
 
