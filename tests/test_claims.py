@@ -85,6 +85,7 @@ from gradfail.scale import settings_for
 from gradfail.scorecard import (
     CHAPTERS,
     CLAIM_FIELDS,
+    FUNCTION_SECTIONS,
     METHOD_SETS,
     THEORY,
     claim_sets,
@@ -846,6 +847,12 @@ def test_every_claim_set_is_a_run_s_a_theorem_s_or_a_method_check_and_has_a_sect
         assert name in CHAPTERS, f"claim set {name} has no chapter section for the scorecard"
         if name not in EXPERIMENTS:
             assert all(f in CLAIM_INPUTS for f in functions), f"{name}: a claim function without inputs"
+
+
+def test_every_scorecard_link_names_the_page_that_holds_its_label() -> None:
+    book = Path(__file__).resolve().parents[1] / "book"
+    for page, label in [*CHAPTERS.values(), *FUNCTION_SECTIONS.values()]:
+        assert f"({label})=" in (book / f"{page}.md").read_text(), f"{label} is not on page {page}"
 
 
 def fake_theory_run(seed: int) -> Results:

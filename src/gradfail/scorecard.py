@@ -25,7 +25,7 @@ from gradfail.scale import SCALES, settings_for
 from gradfail.training import progress_enabled
 from gradfail.validation import require_choice, require_int
 
-# The chapter that holds each claim set's evidence, and the label of its section.
+# The page that holds each claim set's evidence, and the label of its section.
 CHAPTERS = {
     "parity": ("parities", "parity-figure1"),
     "theorem-1": ("parities", "parity-theorem1"),
@@ -53,18 +53,18 @@ CHAPTERS = {
     "intermediate-seeds": ("epilogue", "epilogue-intermediate"),
     "sparse-class-size": ("epilogue", "epilogue-exercises"),
 }
-# Claim functions whose evidence sits in another section of their experiment's chapter.
+# Claim functions whose evidence sits in another section (or page) than their claim set's: (page, label).
 FUNCTION_SECTIONS = {
-    "steps_growth_claims": "parity-steps",
-    "radius_claims": "periodic-radius",
-    "monte_carlo_claims": "periodic-monte-carlo",
-    "dimension_claims": "periodic-dimension",
-    "dimension_fit_claims": "periodic-dimension",
-    "plateau_claims": "flat-plateau",
-    "training_time_claims": "flat-curves",
-    "plain_sgd_claims": "flat-curves",
-    "transition_claims": "periodic-transition",
-    "optimiser_claims": "conditioning-optimiser",
+    "steps_growth_claims": ("parities-scaling", "parity-steps"),
+    "radius_claims": ("periodic-laws", "periodic-radius"),
+    "monte_carlo_claims": ("periodic-laws", "periodic-monte-carlo"),
+    "dimension_claims": ("periodic-laws", "periodic-dimension"),
+    "dimension_fit_claims": ("periodic-laws", "periodic-dimension"),
+    "plateau_claims": ("flat", "flat-plateau"),
+    "training_time_claims": ("flat", "flat-curves"),
+    "plain_sgd_claims": ("flat", "flat-curves"),
+    "transition_claims": ("periodic-training", "periodic-transition"),
+    "optimiser_claims": ("conditioning-figure6", "conditioning-optimiser"),
 }
 CLAIM_MODULES = tuple(
     f"gradfail.{module}"
@@ -334,7 +334,7 @@ class ScorecardRow:
 
     claim: Claim
     experiment: str
-    section: str  # the label of the section with the evidence
+    section: tuple[str, str]  # (page, label) of the section with the evidence
     quick_value: float | None
     quick_passes: tuple[int, int] | None
     paper_value: float | None
@@ -362,21 +362,21 @@ def scorecard_rows() -> list[ScorecardRow]:
         for function in functions if paper_run else ():
             for claim in function(paper_run):
                 on_paper[claim.name] = claim
-                sections[claim.name] = FUNCTION_SECTIONS.get(function.__name__, CHAPTERS[experiment][1])
+                sections[claim.name] = FUNCTION_SECTIONS.get(function.__name__, CHAPTERS[experiment])
         for name in list(on_paper) or _names_in(quick, experiment):
             claim, paper_sweep = on_paper.get(name) or _claim_from_sweep(quick, name), sweep_entry(paper, name)
             paper_entry = paper_sweep
             if name in on_paper:  # the committed run's value; passes over the paper sweep, or that run alone
                 paper_entry = (claim.value, paper_sweep[1] if paper_sweep else (int(claim.holds), 1))
-            section = sections.get(name, CHAPTERS[experiment][1])
+            section = sections.get(name, CHAPTERS[experiment])
             rows.append(_row(claim, experiment, section, sweep_entry(quick, name), paper_entry))
     for name in theory_sets("quick"):
         rows += [
-            _row(_claim_from_sweep(quick, n), name, CHAPTERS[name][1], sweep_entry(quick, n), None)
+            _row(_claim_from_sweep(quick, n), name, CHAPTERS[name], sweep_entry(quick, n), None)
             for n in _names_in(quick, name)
         ]
     for name, claim in evaluate_theory(0, "paper"):
-        rows.append(_row(claim, name, CHAPTERS[name][1], None, (claim.value, (int(claim.holds), 1))))
+        rows.append(_row(claim, name, CHAPTERS[name], None, (claim.value, (int(claim.holds), 1))))
     return rows
 
 
@@ -384,7 +384,9 @@ def _names_in(table: Results | None, claim_set: str) -> list[str]:
     return [] if table is None else [str(n) for n in table["names"][table["experiments"] == claim_set]]
 
 
-def _row(claim: Claim, claim_set: str, section: str, quick: tuple | None, paper: tuple | None) -> ScorecardRow:
+def _row(
+    claim: Claim, claim_set: str, section: tuple[str, str], quick: tuple | None, paper: tuple | None
+) -> ScorecardRow:
     return ScorecardRow(
         claim,
         claim_set,
@@ -417,7 +419,7 @@ def scorecard_markdown(rows: Sequence[ScorecardRow]) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
-        chapter, label = CHAPTERS[row.experiment][0], row.section
+        chapter, label = row.section
         c = row.claim
         cells = [cell.replace("|", "\\|") for cell in (c.statement, c.paper)]
         mark = " **finding**" if c.finding else ""
