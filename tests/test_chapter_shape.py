@@ -4,6 +4,7 @@ by rows of asserts (issue: claims as tested objects)."""
 from __future__ import annotations
 
 import io
+import re
 import tokenize
 from pathlib import Path
 
@@ -14,6 +15,7 @@ BOOK = Path(__file__).resolve().parents[1] / "book"
 CHAPTERS = sorted(BOOK.glob("*.md"))
 LONGEST_CELL = 25  # statements (logical lines: a call wrapped at 88 columns is one)
 TALLEST_VISIBLE_CELL = 40  # lines on the page, for a cell whose input the reader sees
+PROSE_WORDS = 2650  # a page a student reads in one sitting: about 2,500 words of prose
 BODY_ASSERTS = 2  # asserts outside exercise solutions: checks of the book's own code, not claims of the paper
 
 
@@ -46,6 +48,20 @@ def asserts_by_place(chapter: Path) -> tuple[list[str], list[int]]:
             else:
                 body.append(line.strip())
     return body, solutions
+
+
+def prose_words(chapter: Path) -> int:
+    """Words of the page's Markdown: displayed math and directive lines left out, inline math and roles one word."""
+    text = "\n".join(cell.source for cell in jupytext.read(chapter).cells if cell.cell_type == "markdown")
+    text = re.sub(r"\$\$.*?\$\$", "", text, flags=re.S)
+    text = re.sub(r"\$[^$]+\$|\{[a-z:-]+\}`[^`]*`", "X", text)
+    text = re.sub(r"^[`:]{3,}.*$|^:[a-z-]+:.*$|^\(.*\)=$", "", text, flags=re.M)
+    return len(re.findall(r"[A-Za-z]\S*", text))
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_a_page_reads_in_one_sitting(chapter: Path) -> None:
+    assert prose_words(chapter) <= PROSE_WORDS, f"{chapter.name}: {prose_words(chapter)} words of prose"
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
