@@ -30,7 +30,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
 from gradfail.notebooks import INSTALL_TAG, is_chapter
 from gradfail.plain_markdown import format_plain_text
@@ -62,8 +61,7 @@ def unavailable(reason: str) -> None:
 
 
 def chapter_pages() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    return [toc["root"]] + [entry["file"] for entry in toc.get("chapters", [])]
+    return toc_pages(ROOT / "_toc.yml")
 
 
 @pytest.fixture(scope="module")
@@ -136,8 +134,8 @@ def test_chapter_page_renders(chapter: str, book_url: str, browser) -> None:
 
 # links whose hover preview (sphinx-tippy) is checked: a CSS selector, and the same link in the built HTML
 PREVIEWED_LINKS = {
-    "theorem": ('a.reference.internal[href^="#thm-"]', r'class="reference internal" href="#thm-'),
-    "figure": ('a.reference.internal[href^="#fig-"]', r'class="reference internal" href="#fig-'),
+    "theorem": ('a.reference.internal[href*="#thm-"]', r'class="reference internal" href="[\w.-]*#thm-'),
+    "figure": ('a.reference.internal[href*="#fig-"]', r'class="reference internal" href="[\w.-]*#fig-'),
     "another chapter": (
         'a.reference.internal[href*=".html#"]:not([href^="bibliography.html"])',
         r'class="reference internal" href="(?!bibliography)[\w-]+\.html#',
@@ -264,7 +262,7 @@ def test_a_chapter_notebook_reads_like_its_page_in_jupyterlab(jupyterlab: str, b
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"jupyterlab-{chapter.replace('/', '-')}.png"))
 
-    prose = "\n".join(page.locator(".jp-RenderedMarkdown").all_inner_texts())
+    prose = "\n".join(page.locator(".jp-RenderedMarkdown").all_text_contents())  # folded details too
     assert number in prose, f"{chapter}: the glued value {number!r} is not in the rendered Markdown"
     for leaked in ("{glue", "{cite}", "{ref}", "{numref}", "{prf:ref}", "```{", ":::{"):
         assert leaked not in prose, f"{chapter}: JupyterLab shows {leaked!r} as text"
@@ -286,4 +284,9 @@ def test_each_chapter_page_offers_its_readable_notebook(chapter: str, book_url: 
     except urllib.error.HTTPError as error:
         pytest.fail(f"{chapter}: {link.group(1)} is not there ({error}): run `make notebooks` after `make book`")
     assert notebook["nbformat"] == 4 and notebook["cells"][0]["metadata"]["tags"] == [INSTALL_TAG], chapter
-    assert any(output.get("data") for cell in notebook["cells"] for output in cell.get("outputs", [])), chapter
+    executed = json.loads((ROOT / "_build" / "jupyter_execute" / f"{chapter}.ipynb").read_text())
+
+    def images(cells: list[dict]) -> int:
+        return sum("image/png" in output.get("data", {}) for cell in cells for output in cell.get("outputs", []))
+
+    assert images(notebook["cells"]) == images(executed["cells"]), f"{chapter}: figures lost"
