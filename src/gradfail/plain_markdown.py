@@ -9,9 +9,10 @@ comes in a `Lookup` (see gradfail.build_references), so the rules are testable o
 from __future__ import annotations
 
 import re
-from ast import literal_eval
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+
+from myst_nb.core.variables import format_plain_text  # the glue:text role's own formatting
 
 LEFTOVER_ROLE = re.compile(r"\{[a-z][\w:-]*\}`")
 LEFTOVER_FENCE = re.compile(r"^[ \t]*(?:`{3,}|:{3,})\{", re.M)
@@ -69,24 +70,6 @@ class Lookup:
     targets: Mapping[str, Target]
     macros: Mapping[str, str] = field(default_factory=dict)
     other_glue: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
-
-
-def format_plain_text(text: str, spec: str) -> str:
-    """A glued text/plain value under a format spec, as myst-nb's `{glue:text}` role formats it."""
-    try:
-        value = literal_eval(text)
-    except (SyntaxError, ValueError):
-        value = text
-    if spec == "":
-        return str(value)
-    kind = spec[-1]
-    if kind == "s":
-        value = str(value)
-    elif kind in "bcdoxX":
-        value = int(value)
-    elif kind in "eEfFgGn%":
-        value = float(value)
-    return format(value, spec)
 
 
 def escape(text: str) -> str:
