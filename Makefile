@@ -21,8 +21,9 @@ notebooks:     ## every chapter as a readable .ipynb with its outputs (after `ma
                ## Colab, and copied into the HTML (_build/html/_notebooks/) for each page's download button
 	python -m gradfail notebooks --build _build --out _build/notebooks
 
-browser-test:  ## open every built page, and one notebook in JupyterLab, in headless Chromium (after `make notebooks`)
-	GRADFAIL_REQUIRE_BROWSER=1 pytest -p no:cacheprovider tests/test_browser.py
+browser-test:  ## after `make notebooks`: the notebooks checked against the build, and every built page and one notebook
+               ## in JupyterLab opened in headless Chromium; a missing or stale build fails instead of skipping
+	GRADFAIL_REQUIRE_BUILD=1 pytest -p no:cacheprovider tests/test_notebooks.py tests/test_browser.py
 
 paper:         ## every experiment at the paper's settings; results files with provenance
 	python -m gradfail run all --scale paper --device auto --out src/gradfail/paper_results

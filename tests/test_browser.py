@@ -5,8 +5,8 @@ Each page must load every image, have MathJax typeset every equation, show its t
 in the browser console. A chapter notebook written by `python -m gradfail notebooks` must open in JupyterLab with its
 figures, glued numbers and typeset mathematics, and no MyST left as text. Runs after `jupyter-book build .` and
 `make notebooks`. Under plain `pytest` it is skipped, with the reason, when the book or the notebooks are not built
-or no Chromium is installed (Debian: `apt-get install chromium`); `make browser-test` sets
-GRADFAIL_REQUIRE_BROWSER=1, which turns those skips into failures so that CI cannot pass without the check.
+(or older than their sources) or no Chromium is installed (Debian: `apt-get install chromium`); `make browser-test`
+sets GRADFAIL_REQUIRE_BUILD=1, which turns those skips into failures so that CI cannot pass without the check.
 """
 
 from __future__ import annotations
@@ -27,19 +27,15 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from built_book import BUILD, HTML, NOTEBOOKS, ROOT, require_current_build, require_current_notebooks, unavailable
 
+from gradfail.build_references import pasted_glue
 from gradfail.notebooks import INSTALL_TAG, is_chapter
-from gradfail.plain_markdown import format_plain_text
 from gradfail.toc import toc_pages
 
-ROOT = Path(__file__).resolve().parents[1]
-HTML = ROOT / "_build" / "html"
-EXECUTED = ROOT / "_build" / "jupyter_execute"
-NOTEBOOKS = ROOT / "_build" / "notebooks"  # what `make notebooks` writes
-SCREENSHOTS = ROOT / "_build" / "screenshots"
+SCREENSHOTS = BUILD / "screenshots"
 CHROMIUM = shutil.which("chromium") or shutil.which("google-chrome") or shutil.which("chromium-browser")
 # as root and offline: no sandbox, no GPU, and none of Chromium's own background requests to Google's hosts
 CHROMIUM_FLAGS = [
@@ -53,13 +49,6 @@ CHROMIUM_FLAGS = [
 ]
 
 
-def unavailable(reason: str) -> None:
-    """Skip, or fail where the check is required (GRADFAIL_REQUIRE_BROWSER=1)."""
-    if os.environ.get("GRADFAIL_REQUIRE_BROWSER") == "1":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
 def chapter_pages() -> list[str]:
     return toc_pages(ROOT / "_toc.yml")
 
@@ -67,12 +56,7 @@ def chapter_pages() -> list[str]:
 @pytest.fixture(scope="module")
 def book_url() -> Iterator[str]:
     """The built book served over HTTP on a free localhost port, for as long as the tests run."""
-    if not (HTML / "index.html").exists():
-        unavailable("the book is not built: run `jupyter-book build .` first")
-    sources = [ROOT / "_config.yml", ROOT / "_toc.yml", *ROOT.glob("book/*.md")]
-    # Sphinx rewrites .buildinfo on every build; index.html is a redirect written only when missing
-    if max(path.stat().st_mtime for path in sources) > (HTML / ".buildinfo").stat().st_mtime:
-        unavailable("the built book is older than its sources: rebuild it (`make book`) before checking it")
+    require_current_build()
     handler = functools.partial(_QuietHandler, directory=str(HTML))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -195,12 +179,12 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """JupyterLab serving the written notebooks on a free localhost port (no token), every cell attached at once."""
-    if not any(NOTEBOOKS.glob("*/*.ipynb")):
-        unavailable("no notebooks written: run `make notebooks` after `make book`")
+    """JupyterLab serving a copy of the written notebooks (its checkpoints stay out of the published folder) on a free
+    localhost port (no token), every cell attached at once."""
     if importlib.util.find_spec("jupyterlab") is None:
         unavailable("JupyterLab is not installed (pip install -r requirements.txt)")
     home = tmp_path_factory.mktemp("jupyterlab")
+    served = shutil.copytree(require_current_notebooks(), home / "notebooks")
     settings = {  # every cell in the page at once; no news prompt over the notebook
         "notebook-extension/tracker": {"windowingMode": "none"},
         "apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
@@ -211,7 +195,7 @@ def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         path.write_text(json.dumps(values))
     port = free_port()
     command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}"]
-    command += ["--ServerApp.token=", "--ServerApp.password=", f"--ServerApp.root_dir={NOTEBOOKS}"]
+    command += ["--ServerApp.token=", "--ServerApp.password=", f"--ServerApp.root_dir={served}"]
     command += [f"--LabApp.user_settings_dir={home / 'settings'}", f"--LabApp.workspaces_dir={home / 'workspaces'}"]
     environment = os.environ | {"JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTER_RUNTIME_DIR": str(home / "run")}
     with (home / "server.log").open("w") as log:
@@ -235,12 +219,7 @@ def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def glued_values(chapter: str) -> list[str]:
     """The values the chapter's prose pastes with `{glue:text}`, formatted as the page shows them."""
-    executed = json.loads((EXECUTED / f"{chapter}.ipynb").read_text())
-    prose = "\n".join("".join(cell["source"]) for cell in executed["cells"] if cell["cell_type"] == "markdown")
-    table = EXECUTED / f"{chapter}.glue.json"
-    values = json.loads(table.read_text()) if table.exists() else {}
-    roles = re.findall(r"\{glue:text\}`([^`:]+)(?::([^`]*))?`", prose)
-    return [format_plain_text(values[key]["data"]["text/plain"], spec or "s") for key, spec in roles if key in values]
+    return pasted_glue(BUILD / "jupyter_execute" / f"{chapter}.ipynb")
 
 
 def test_a_chapter_notebook_reads_like_its_page_in_jupyterlab(jupyterlab: str, browser) -> None:
@@ -284,7 +263,7 @@ def test_each_chapter_page_offers_its_readable_notebook(chapter: str, book_url: 
     except urllib.error.HTTPError as error:
         pytest.fail(f"{chapter}: {link.group(1)} is not there ({error}): run `make notebooks` after `make book`")
     assert notebook["nbformat"] == 4 and notebook["cells"][0]["metadata"]["tags"] == [INSTALL_TAG], chapter
-    executed = json.loads((ROOT / "_build" / "jupyter_execute" / f"{chapter}.ipynb").read_text())
+    executed = json.loads((BUILD / "jupyter_execute" / f"{chapter}.ipynb").read_text())
 
     def images(cells: list[dict]) -> int:
         return sum("image/png" in output.get("data", {}) for cell in cells for output in cell.get("outputs", []))

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, NavigableString, Tag
+from myst_nb.core.variables import format_plain_text
 from pybtex.database import parse_file
 from pybtex.richtext import Text
 from sphinx.util.inventory import InventoryFile
@@ -31,6 +32,15 @@ def glue_values(executed: Path) -> dict[str, dict[str, str]]:
     if not table.is_file():
         return {}
     return {name: output["data"] for name, output in json.loads(table.read_text()).items()}
+
+
+def pasted_glue(executed: Path) -> list[str]:
+    """The values an executed chapter's prose pastes with `{glue:text}`, formatted as its page shows them."""
+    notebook = json.loads(executed.read_text())
+    prose = "\n".join("".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "markdown")
+    values = glue_values(executed)
+    roles = re.findall(r"\{glue:text\}`([^`:]+)(?::([^`]*))?`", prose)
+    return [format_plain_text(values[key]["text/plain"], spec or "s") for key, spec in roles if key in values]
 
 
 def inline_markdown(element: Tag) -> str:
@@ -81,20 +91,22 @@ class BuildReferences:
         self.book_url = book_url
         pages = {uri for _, _, uri, _ in data.get("std:doc", {}).values()}
         self.targets: dict[str, Target] = {}
+        self._numbers: dict[str, str] = {}  # address (page#id) of a numbered element → the number it shows
         self._links: dict[str, tuple[str, str]] = {}  # citation address → (author-year Markdown, entry text)
         self._entries: dict[str, int] = {}  # bibliography entry address → its place in the bibliography
         ambiguous: set[str] = set()
         for page in sorted(pages):
             ambiguous |= self._read_page(page, BeautifulSoup((html / page).read_text(), "html.parser"))
         for label, (_, _, uri, title) in data.get("std:label", {}).items():
-            number = self.targets[label].number if label in self.targets else None
-            self.targets[label] = Target(urljoin(book_url, uri), title, number)
+            address = urljoin(book_url, uri)
+            self.targets[label] = Target(address, title, self._numbers.get(address))
         for label in ambiguous - set(data.get("std:label", {})):
             self.targets.pop(label, None)
         self.citations = self._cite_keys(bibliographies)
 
     def _read_page(self, page: str, soup: BeautifulSoup) -> set[str]:
-        """Record the page's numbered elements (by id) and its citation links; return ids seen on two pages."""
+        """Record the page's numbered elements (by address, and by id for boxes that are no Sphinx label) and its
+        citation links; return the ids seen on two pages."""
         ambiguous = set()
         for element in soup.find_all(id=True):
             number = _caption_number(element)
@@ -103,7 +115,9 @@ class BuildReferences:
             label = element["id"]
             if label in self.targets:
                 ambiguous.add(label)
-            self.targets[label] = Target(urljoin(self.book_url, f"{page}#{label}"), number, number)
+            address = urljoin(self.book_url, f"{page}#{label}")
+            self._numbers[address] = number
+            self.targets[label] = Target(address, number, number)
         for entry in soup.select("div.citation[id]"):
             self._entries[urljoin(self.book_url, f"{page}#{entry['id']}")] = len(self._entries)
         for link in soup.select("span.bibtex-citation a[href]"):
