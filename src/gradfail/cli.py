@@ -19,6 +19,8 @@ from gradfail.scale import SCALES, scale_of, settings_for
 from gradfail.validation import require_choice, require_int
 
 DEFAULT_CHECKPOINT_MINUTES = 5.0
+NOTEBOOKS_OUT = Path("_build/notebooks")  # the readable notebooks: Colab's branch and the pages' downloads
+ASSIGNMENTS_OUT = Path("_build/assignments")  # the same without solutions, kept apart so neither overwrites the other
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,7 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     notebooks.add_argument("--book", type=Path, default=Path("book"), help="folder of the chapters (default book)")
     notebooks.add_argument("--build", type=Path, default=Path("_build"), help="the built book (default _build)")
-    notebooks.add_argument("--out", type=Path, default=Path("_build/notebooks"), help="output folder")
+    notebooks.add_argument(
+        "--out",
+        type=Path,
+        help=f"output folder (default {NOTEBOOKS_OUT}, or {ASSIGNMENTS_OUT} with --no-solutions)",
+    )
     notebooks.add_argument(
         "--no-solutions",
         action="store_true",
@@ -183,8 +189,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from gradfail.notebooks import PUBLISHED_FOLDER, write_readable_notebooks
 
             solutions = not args.no_solutions
-            written = write_readable_notebooks(args.book, args.build, args.out, solutions=solutions)
-            print(f"wrote {len(written)} notebooks to {args.out / args.book.resolve().name}")
+            out = args.out or (NOTEBOOKS_OUT if solutions else ASSIGNMENTS_OUT)
+            written = write_readable_notebooks(args.book, args.build, out, solutions=solutions)
+            print(f"wrote {len(written)} notebooks to {out / args.book.resolve().name}")
             if solutions:
                 print(f"and copied them into {args.build / 'html' / PUBLISHED_FOLDER} for the pages' download buttons")
         elif args.command == "claims":

@@ -3,10 +3,10 @@
 `write_readable_notebooks` (what `python -m gradfail notebooks` runs after `make book`) writes each chapter from
 the executed build: outputs and figures kept, Markdown made plain (gradfail.plain_markdown) with the glued values,
 numbers, titles and citations the HTML shows (gradfail.build_references), and an install cell first so the file
-also runs top to bottom on Colab. `write_notebooks` converts the `book/*.md` sources into output-free notebooks
-with the same install cell: the nbval mirror (conftest.py) runs those, which needs no build. Either can leave out
-the exercises' solutions (sphinx-exercise's gated `solution-start` … `solution-end` blocks), for an assignment.
-"""
+also runs top to bottom on Colab; it can leave out the exercises' solutions (sphinx-exercise's gated
+`solution-start` … `solution-end` blocks), for an assignment. `write_notebooks` converts the `book/*.md` sources
+into output-free notebooks with the same install cell: the nbval mirror (conftest.py) runs those, which needs no
+build."""
 
 from __future__ import annotations
 
@@ -97,16 +97,15 @@ def without_solutions(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return notebook
 
 
-def write_notebooks(book: Path, out: Path, *, solutions: bool = True) -> list[Path]:
-    """Write every chapter of `book` to `out/<book folder>/<chapter>.ipynb`, the path the Colab button opens;
-    with `solutions=False`, without the exercises' solutions (for an assignment)."""
+def write_notebooks(book: Path, out: Path) -> list[Path]:
+    """Write every chapter of `book`, output-free, to `out/<book folder>/<chapter>.ipynb` (nbval's mirror)."""
     folder = out / book.resolve().name
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for source in chapter_sources(book):
         notebook = chapter_notebook(source)
         target = folder / f"{source.stem}.ipynb"
-        nbformat.write(notebook if solutions else without_solutions(notebook), target)
+        nbformat.write(notebook, target)
         written.append(target)
     return written
 

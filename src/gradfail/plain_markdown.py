@@ -282,15 +282,6 @@ def _glue_markdown(content: str, lookup: Lookup, where: str) -> str:
     return bundle["text/markdown"]
 
 
-def _glue_any(content: str, lookup: Lookup, where: str) -> str:
-    bundle = _glued(content, lookup, where)
-    if "text/markdown" in bundle:
-        return bundle["text/markdown"]
-    if "text/plain" in bundle:
-        return escape(format_plain_text(bundle["text/plain"], ""))
-    raise ValueError(f"{where}: {content!r} is not text and cannot be pasted inline")
-
-
 def _cite(content: str, lookup: Lookup, where: str) -> str:
     citations = []
     for key in (key.strip() for key in content.split(",")):
@@ -330,11 +321,7 @@ def _prf_ref(content: str, lookup: Lookup, where: str) -> str:
 ROLES: dict[str, Callable[[str, Lookup, str], str]] = {
     "glue:text": _glue_text,
     "glue:md": _glue_markdown,
-    "glue": _glue_any,
-    "glue:": _glue_any,
-    "glue:any": _glue_any,
     "cite": _cite,
-    "cite:p": _cite,
     "ref": _ref,
     "numref": _numref,
     "prf:ref": _prf_ref,
