@@ -1,7 +1,8 @@
 """Check the built HTML book as a reader would get it: every chapter page exists and shows its figures,
 theorem boxes, exercises (with folded solutions), citations and a Colab button that opens the chapter's
 published notebook, and no directive leaked through as text; figures and figure references read chapter.number
-("Fig. 3.2"), and the paper's Figures 1-7 are each named at the start of a caption.
+("Fig. 3.2"), the paper's Figures 1-7 are each named at the start of a caption, and its Theorems 1-3 and Lemmas 1-3
+in the title of a theorem box.
 
 Run after `jupyter-book build .`: python .ci/check_book.py
 """
@@ -18,6 +19,7 @@ from gradfail.toc import toc_pages
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
 PAPER_FIGURES = range(1, 8)
+PAPER_BOXES = [f"{kind} {n}" for kind in ("Theorem", "Lemma") for n in (1, 2, 3)]
 CHAPTER_NUMBER = re.compile(r"\w+\.? \d+\.\d+")  # "Fig. 3.2", "Theorem 2.1", "Exercise 4.3"
 
 
@@ -58,11 +60,15 @@ def problems_of(chapter: str) -> list[str]:
     return problems
 
 
-def unnamed_paper_figures() -> list[int]:
-    """The paper's figures that no caption of the book starts by naming ("The paper's Figure 3: …")."""
-    captions = " ".join(
+def all_pages() -> str:
+    return " ".join(
         (HTML / f"{chapter}.html").read_text() for chapter in chapters() if (HTML / f"{chapter}.html").exists()
     )
+
+
+def unnamed_paper_figures() -> list[int]:
+    """The paper's figures that no caption of the book starts by naming ("The paper's Figure 3: …")."""
+    captions = all_pages()
     return [
         n
         for n in PAPER_FIGURES
@@ -70,9 +76,20 @@ def unnamed_paper_figures() -> list[int]:
     ]
 
 
+def unnamed_paper_boxes() -> list[str]:
+    """The paper's theorems and lemmas that no theorem box names in its title ("Theorem 9.3 (The paper's Theorem 3")."""
+    html = all_pages()
+    return [
+        box
+        for box in PAPER_BOXES
+        if not re.search(rf'admonition-title"><span class="caption-number">[^<]*</span>\s*\(The paper.s {box}\b', html)
+    ]
+
+
 def main() -> int:
     problems = {chapter: problems_of(chapter) for chapter in chapters()}
     problems["captions"] = [f"no caption starts with the paper's Figure {n}" for n in unnamed_paper_figures()]
+    problems["theorem boxes"] = [f"no theorem box is titled the paper's {box}" for box in unnamed_paper_boxes()]
     for chapter, found in problems.items():
         print(f"{chapter}: {'ok' if not found else '; '.join(found)}")
     return 1 if any(problems.values()) else 0

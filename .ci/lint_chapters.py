@@ -12,6 +12,8 @@ from pathlib import Path
 
 import jupytext
 
+from gradfail.notebooks import chapter_sources
+
 ROOT = Path(__file__).resolve().parents[1]
 LINE_LENGTH = "88"  # what the book's column shows without a scroll bar
 CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(?P<body>.*?)^```$", re.M | re.S)
@@ -65,7 +67,7 @@ def main() -> int:
     parser.add_argument("--fix", action="store_true", help="format the chapters' code cells in place first")
     parser.add_argument("chapters", nargs="*", type=Path, help="chapter sources (default: every notebook in book/)")
     args = parser.parse_args()
-    chapters = args.chapters or sorted(p for p in (ROOT / "book").glob("*.md") if "kernelspec" in p.read_text())
+    chapters = args.chapters or chapter_sources(ROOT / "book")
     if args.fix:
         for chapter in chapters:
             fix(chapter)
