@@ -14,8 +14,8 @@ import pytest
 BOOK = Path(__file__).resolve().parents[1] / "book"
 CHAPTERS = sorted(BOOK.glob("*.md"))
 LONGEST_CELL = 25  # statements (logical lines: a call wrapped at 88 columns is one)
-TALLEST_VISIBLE_CELL = 40  # lines on the page, for a cell whose input the reader sees
-PROSE_WORDS = 2650  # a page a student reads in one sitting: about 2,500 words of prose
+TALLEST_VISIBLE_CELL = 25  # lines on the page, for a cell whose input the reader sees
+PROSE_WORDS = 2500  # a page a student reads in one sitting
 BODY_ASSERTS = 2  # asserts outside exercise solutions: checks of the book's own code, not claims of the paper
 
 
