@@ -400,6 +400,15 @@ def test_fitted_threshold_and_escape_steps() -> None:
     assert numbers["runs_d24"] == 1 and numbers["gap_low"] == 1e-2 and numbers["gap_high"] == 1e-3
 
 
+def test_run_periodic_without_training_measures_the_same_variances() -> None:
+    whole = run_periodic(TINY, seed=0, device="cpu")
+    variances = run_periodic(TINY, seed=0, device="cpu", training=False)
+    assert "relative_error" not in variances.arrays and "train_dims" not in variances.arrays
+    assert set(variances.arrays) < set(whole.arrays)
+    for name, array in variances.arrays.items():
+        np.testing.assert_array_equal(array, whole[name], err_msg=name)
+
+
 def test_run_periodic_is_deterministic_and_plots(tmp_path) -> None:
     results = run_periodic(TINY, seed=0, device="cpu")
     assert results["radius_variance"].shape == results["radius_crossover_law"].shape == (1, 1, 5)

@@ -57,9 +57,11 @@ def relative_sweep(
     return values
 
 
-def run_periodic(settings: PeriodicSettings, *, seed: int = 0, device: str | torch.device = "auto") -> Results:
+def run_periodic(
+    settings: PeriodicSettings, *, seed: int = 0, device: str | torch.device = "auto", training: bool = True
+) -> Results:
     """All measurements of the chapter: the exact sweeps and Monte Carlo on the CPU in float64, training on
-    `device`."""
+    `device` (skipped with `training=False`: the variance pages need only Theorem 2's measurements)."""
     start = time.perf_counter()
     device = resolve_device(device)
     arrays: dict[str, np.ndarray] = {}
@@ -81,7 +83,8 @@ def run_periodic(settings: PeriodicSettings, *, seed: int = 0, device: str | tor
             values = relative_sweep(settings, seed, points, MEASURES[quantity])
             arrays[f"{name}_{quantity}"] = values.reshape(settings.networks, *shape)
     arrays.update(monte_carlo_arrays(settings, seed))
-    arrays.update(training_arrays(settings, seed, device))
+    if training:
+        arrays.update(training_arrays(settings, seed, device))
     return finished_run(EXPERIMENT, settings, arrays, seed=seed, device=device, started=start)
 
 
