@@ -61,7 +61,7 @@ def run_periodic(
     settings: PeriodicSettings, *, seed: int = 0, device: str | torch.device = "auto", training: bool = True
 ) -> Results:
     """All measurements of the chapter: the exact sweeps and Monte Carlo on the CPU in float64, training on
-    `device` (skipped with `training=False`: the variance pages need only Theorem 2's measurements)."""
+    `device` (skipped with `training=False`: the periodic-laws page needs only Theorem 2's measurements)."""
     start = time.perf_counter()
     device = resolve_device(device)
     arrays: dict[str, np.ndarray] = {}
